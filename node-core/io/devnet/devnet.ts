@@ -1,0 +1,193 @@
+/**
+ * The devnet: a whole PSP network as separate node processes on one machine.
+ *
+ * `startDevnet` writes a config and a passphrase file per node under `dir`, spawns one
+ * `sirius node` process each, waits for every "node ready" line, and writes the network file
+ * (`network.json`: the addresses and identity keys a client needs to start). `stop` sends
+ * SIGTERM to every child and waits for them. Tests use it to run real multi-process networks.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { NodeConfig, NodeRole } from '../node/config';
+import type { NodeInfo } from '../node/node';
+
+const SIRIUS_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/sirius.js');
+
+export interface NodeSpec {
+  nickname: string;
+  roles: NodeRole[];
+  port: number;
+}
+
+/** The Sirius Stream testnet layout: 5 discovery, 3 authority, 9 onion nodes. */
+export function testnetLayout(): NodeSpec[] {
+  const out: NodeSpec[] = [];
+  for (let i = 1; i <= 5; i++) out.push({ nickname: `discovery${i}`, roles: ['discovery'], port: 6000 + i });
+  for (let i = 1; i <= 3; i++) out.push({ nickname: `authority${i}`, roles: ['authority'], port: 7000 + i });
+  for (let i = 1; i <= 9; i++) out.push({ nickname: `onion${i}`, roles: ['onion'], port: 8000 + i });
+  return out;
+}
+
+export function smallLayout(onions = 3): NodeSpec[] {
+  return Array.from({ length: onions }, (_, i) => ({ nickname: `onion${i + 1}`, roles: ['onion'] as NodeRole[], port: 8001 + i }));
+}
+
+export interface NetworkFile {
+  network: string;
+  version: 1;
+  createdAt: string;
+  nodes: NodeInfo[];
+}
+
+export interface DevnetOptions {
+  dir: string;
+  layout: NodeSpec[];
+  host?: string;
+  /** 'fixed' uses each spec's port; 'auto' lets the OS choose (for tests). */
+  ports?: 'fixed' | 'auto';
+  /** Extra config merged into every node's config (limits, log level). */
+  configPatch?: Partial<NodeConfig>;
+  /** Called with every stdout line of every node (JSON logs). */
+  onLine?: (nickname: string, line: string) => void;
+  networkName?: string;
+}
+
+export interface DevnetNode {
+  spec: NodeSpec;
+  info: NodeInfo;
+  process: ChildProcess;
+  configPath: string;
+}
+
+export class Devnet {
+  constructor(
+    readonly dir: string,
+    readonly nodes: DevnetNode[],
+    readonly networkFile: string,
+  ) {}
+
+  node(nickname: string): DevnetNode {
+    const n = this.nodes.find((x) => x.spec.nickname === nickname);
+    if (!n) throw new Error(`no devnet node ${nickname}`);
+    return n;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => stopChild(n.process)));
+  }
+}
+
+export function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolveStop) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolveStop();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Spawns one node process for `configPath` and resolves with its info once it is ready. */
+export function spawnNode(
+  configPath: string,
+  nickname: string,
+  onLine?: (nickname: string, line: string) => void,
+  readyTimeoutMs = 60_000,
+): Promise<{ process: ChildProcess; info: NodeInfo }> {
+  const child = spawn(process.execPath, [SIRIUS_BIN, 'node', '--config', configPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env },
+  });
+  return new Promise((resolveSpawn, reject) => {
+    let ready = false;
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`node ${nickname} did not become ready; stderr: ${stderr.slice(-2000)}`));
+    }, readyTimeoutMs);
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
+    });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      onLine?.(nickname, line);
+      if (ready) return;
+      try {
+        const rec = JSON.parse(line) as { event?: string } & NodeInfo;
+        if (rec.event === 'ready') {
+          ready = true;
+          clearTimeout(timer);
+          const { nickname: nick, roles, host, port, identity } = rec;
+          resolveSpawn({ process: child, info: { nickname: nick, roles, host, port, identity } });
+        }
+      } catch {
+        // not a JSON line
+      }
+    });
+    child.once('exit', (code, signal) => {
+      if (!ready) {
+        clearTimeout(timer);
+        reject(new Error(`node ${nickname} exited (${code ?? signal}) before it was ready: ${stderr.slice(-2000)}`));
+      }
+    });
+  });
+}
+
+export function writeNodeFiles(dir: string, spec: NodeSpec, host: string, port: number, patch?: Partial<NodeConfig>): string {
+  const nodeDir = join(dir, spec.nickname);
+  mkdirSync(nodeDir, { recursive: true, mode: 0o700 });
+  const passphraseFile = join(nodeDir, 'passphrase');
+  try {
+    writeFileSync(passphraseFile, randomBytes(24).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const config = {
+    nickname: spec.nickname,
+    roles: spec.roles,
+    listen: { host, port },
+    dataDir: '.',
+    passphraseFile: 'passphrase',
+    ...patch,
+  };
+  const configPath = join(nodeDir, 'config.json');
+  writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+  return configPath;
+}
+
+export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
+  const dir = resolve(opts.dir);
+  const host = opts.host ?? '127.0.0.1';
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const started: DevnetNode[] = [];
+  try {
+    await Promise.all(
+      opts.layout.map(async (spec) => {
+        const port = opts.ports === 'auto' ? 0 : spec.port;
+        const configPath = writeNodeFiles(dir, spec, host, port, opts.configPatch);
+        const { process: child, info } = await spawnNode(configPath, spec.nickname, opts.onLine);
+        started.push({ spec, info, process: child, configPath });
+      }),
+    );
+  } catch (err) {
+    await Promise.all(started.map((n) => stopChild(n.process)));
+    throw err;
+  }
+  const order = new Map(opts.layout.map((s, i) => [s.nickname, i]));
+  started.sort((a, b) => order.get(a.spec.nickname)! - order.get(b.spec.nickname)!);
+  const network: NetworkFile = {
+    network: opts.networkName ?? 'devnet',
+    version: 1,
+    createdAt: new Date().toISOString(),
+    nodes: started.map((n) => n.info),
+  };
+  const networkFile = join(dir, 'network.json');
+  writeFileSync(networkFile, JSON.stringify(network, null, 2) + '\n');
+  return new Devnet(dir, started, networkFile);
+}

@@ -1,0 +1,82 @@
+/**
+ * The node daemon's configuration file (JSON), validated with a schema: a bad file is refused
+ * with a message naming the field, and nothing starts.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+
+export const NODE_ROLES = ['onion', 'discovery', 'authority', 'oracle'] as const;
+export type NodeRole = (typeof NODE_ROLES)[number];
+
+const positive = z.number().positive();
+const positiveInt = z.number().int().positive();
+
+const linkLimitsSchema = z
+  .object({
+    handshakeTimeoutMs: positive,
+    handshakeMaxVarPayload: positiveInt,
+    maxVarPayload: positiveInt.max(65535),
+    cellsPerSecond: positive,
+    cellBurst: positive,
+    maxQueuedBytes: positiveInt,
+    queueHighWater: positiveInt,
+    keepaliveMs: positive,
+    idleTimeoutMs: positive,
+    deadPeerMs: positive,
+  })
+  .partial()
+  .strict();
+
+const listenerLimitsSchema = z
+  .object({ maxConnectionsPerIp: positiveInt, maxPendingHandshakes: positiveInt, maxLinks: positiveInt })
+  .partial()
+  .strict();
+
+const base58Key = z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,50}$/, 'a base58 Ed25519 public key');
+
+export const nodeConfigSchema = z
+  .object({
+    nickname: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, '1-32 letters, digits, _ or -'),
+    roles: z.array(z.enum(NODE_ROLES)).min(1),
+    listen: z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) }).strict(),
+    /** Address other hosts use to reach this node, when it differs from listen.host. */
+    advertise: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict().optional(),
+    dataDir: z.string().min(1),
+    /** File holding the passphrase that encrypts the identity key; else SIRIUS_NODE_PASSPHRASE. */
+    passphraseFile: z.string().min(1).optional(),
+    allowClients: z.boolean().default(true),
+    limits: z.object({ link: linkLimitsSchema.optional(), listener: listenerLimitsSchema.optional() }).strict().default({}),
+    /** Nodes to keep an authenticated link to. */
+    peers: z
+      .array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535), identity: base58Key }).strict())
+      .default([]),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+export type NodeConfig = z.infer<typeof nodeConfigSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Reads and validates a config file; relative paths in it are taken from the file's folder. */
+export function loadNodeConfig(path: string): NodeConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`cannot read config ${path}: ${(err as Error).message}`);
+  }
+  const parsed = nodeConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid config ${path}: ${issues}`);
+  }
+  const base = dirname(resolve(path));
+  const cfg = parsed.data;
+  cfg.dataDir = resolve(base, cfg.dataDir);
+  if (cfg.passphraseFile) cfg.passphraseFile = resolve(base, cfg.passphraseFile);
+  return cfg;
+}
