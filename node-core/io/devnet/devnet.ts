@@ -123,8 +123,8 @@ export function spawnNode(
         if (rec.event === 'ready') {
           ready = true;
           clearTimeout(timer);
-          const { nickname: nick, roles, host, port, identity } = rec;
-          resolveSpawn({ process: child, info: { nickname: nick, roles, host, port, identity } });
+          const { nickname: nick, roles, host, port, identity, onionKey } = rec;
+          resolveSpawn({ process: child, info: { nickname: nick, roles, host, port, identity, onionKey } });
         }
       } catch {
         // not a JSON line

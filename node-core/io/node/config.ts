@@ -33,6 +33,22 @@ const listenerLimitsSchema = z
   .partial()
   .strict();
 
+const relayLimitsSchema = z
+  .object({
+    createsPerSecondPerIp: positive,
+    createBurstPerIp: positive,
+    maxPendingCreates: positiveInt,
+    maxCircuitQueue: positiveInt,
+    circuitCellsPerSecond: positive,
+    circuitCellBurst: positive,
+    nodeCellsPerSecond: positive,
+    nodeCellBurst: positive,
+    maxCircuits: positiveInt,
+    extendTimeoutMs: positive,
+  })
+  .partial()
+  .strict();
+
 const base58Key = z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,50}$/, 'a base58 Ed25519 public key');
 
 export const nodeConfigSchema = z
@@ -46,7 +62,17 @@ export const nodeConfigSchema = z
     /** File holding the passphrase that encrypts the identity key; else SIRIUS_NODE_PASSPHRASE. */
     passphraseFile: z.string().min(1).optional(),
     allowClients: z.boolean().default(true),
-    limits: z.object({ link: linkLimitsSchema.optional(), listener: listenerLimitsSchema.optional() }).strict().default({}),
+    limits: z
+      .object({ link: linkLimitsSchema.optional(), listener: listenerLimitsSchema.optional(), relay: relayLimitsSchema.optional() })
+      .strict()
+      .default({}),
+    /** Onion keys are replaced this often; the previous key keeps working for one more period. */
+    onionKeyRotationHours: z.number().positive().default(24 * 7),
+    /**
+     * Test networks only: append what this node sees (decrypted relay payloads, circuit
+     * neighbours) as JSON lines to this file, so privacy tests can check what a node learned.
+     */
+    dangerouslyRecordObservations: z.string().min(1).optional(),
     /** Nodes to keep an authenticated link to. */
     peers: z
       .array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535), identity: base58Key }).strict())
@@ -78,5 +104,6 @@ export function loadNodeConfig(path: string): NodeConfig {
   const cfg = parsed.data;
   cfg.dataDir = resolve(base, cfg.dataDir);
   if (cfg.passphraseFile) cfg.passphraseFile = resolve(base, cfg.passphraseFile);
+  if (cfg.dangerouslyRecordObservations) cfg.dangerouslyRecordObservations = resolve(base, cfg.dangerouslyRecordObservations);
   return cfg;
 }

@@ -1,20 +1,27 @@
 /**
- * A PSP node process: its identity, its link listener and its links to other nodes.
- *
- * This layer knows links only; circuit handling, the directory, the DHT and the other roles
- * attach to it as they are built. The identity key is kept encrypted at rest (keystore.ts).
+ * A PSP node process: its identity and onion keys, its link listener, its links to other nodes,
+ * and the onion layer on top of them — relaying circuits for others (OnionRelay), building its
+ * own when it needs to (CircuitClient), and answering application messages that end at it
+ * (MessageRouter). Directory, DHT and the other roles attach to the router as they are built.
  */
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { base58 } from '@scure/base';
+import type { Cell } from '../../cell';
 import type { CryptoSuite } from '../../crypto/api';
 import type { IdentityKeys } from '../../link/handshake';
-import { toHex } from '../../util/bytes';
+import { MessageRouter } from '../../message/router';
+import type { CellChannel, NodeTarget, Observer } from '../../onion/channel';
+import { CircuitClient } from '../../onion/client';
+import { OnionRelay, type OpenChannelRequest } from '../../onion/relay';
+import { equalBytes, toHex } from '../../util/bytes';
 import { loadOrCreateIdentityKey } from '../keystore';
 import type { Link } from '../link/link';
 import { connectLink, LinkListener } from '../link/transport';
 import type { Logger } from '../log';
+import { LinkChannel, realScheduler } from '../onion/runtime';
 import type { NodeConfig } from './config';
+import { OnionKeyRing } from './onion-keys';
 
 export interface NodeInfo {
   nickname: string;
@@ -23,25 +30,54 @@ export interface NodeInfo {
   port: number;
   /** base58 Ed25519 identity key. */
   identity: string;
+  /** base58 X25519 onion key (ntor B). */
+  onionKey: string;
 }
 
 export class PspNode {
   private listener: LinkListener | null = null;
-  private readonly peerLinks = new Map<string, Link>();
+  /** Every open authenticated link by peer identity (hex), inbound or outbound. */
+  private readonly nodeLinks = new Map<string, Link>();
+  private readonly connecting = new Map<string, Promise<Link>>();
   private readonly reconnectTimers = new Set<NodeJS.Timeout>();
+  private rotateTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  readonly router: MessageRouter;
+  readonly relay: OnionRelay;
+  readonly client: CircuitClient;
 
   private constructor(
     readonly config: NodeConfig,
     readonly identity: IdentityKeys,
+    readonly onionKeys: OnionKeyRing,
     private readonly suite: CryptoSuite,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.router = new MessageRouter((detail) => log.debug({ detail }, 'application message refused'));
+    const observer = makeObserver(config.dangerouslyRecordObservations, config.nickname);
+    this.relay = new OnionRelay({
+      suite,
+      identity: identity.publicKey,
+      onionKeys: () => onionKeys.pairs(),
+      scheduler: realScheduler,
+      openChannel: (req) => this.channelTo(req),
+      app: this.router,
+      ...(config.limits.relay ? { limits: config.limits.relay } : {}),
+      observer,
+      onEvent: (e) => log.debug(e, `circuit ${e.type}`),
+    });
+    this.client = new CircuitClient({
+      suite,
+      scheduler: realScheduler,
+      connect: (t: NodeTarget) => this.channelTo({ identity: t.identity, addresses: t.addresses }),
+    });
+  }
 
   static async create(config: NodeConfig, suite: CryptoSuite, log: Logger): Promise<PspNode> {
     const passphrase = readPassphrase(config);
     const secretKey = await loadOrCreateIdentityKey(join(config.dataDir, 'identity.key'), passphrase, suite);
-    return new PspNode(config, { secretKey, publicKey: suite.ed25519PublicKey(secretKey) }, suite, log);
+    const onionKeys = await OnionKeyRing.load(join(config.dataDir, 'onion.key'), passphrase, suite, config.onionKeyRotationHours * 3600_000);
+    return new PspNode(config, { secretKey, publicKey: suite.ed25519PublicKey(secretKey) }, onionKeys, suite, log);
   }
 
   get info(): NodeInfo {
@@ -52,11 +88,12 @@ export class PspNode {
       host: adv?.host ?? this.config.listen.host,
       port: adv?.port ?? this.listener?.port ?? this.config.listen.port,
       identity: base58.encode(this.identity.publicKey),
+      onionKey: base58.encode(this.onionKeys.publicKey),
     };
   }
 
-  get links(): { inbound: number; outbound: number } {
-    return { inbound: this.listener?.openLinks.size ?? 0, outbound: this.peerLinks.size };
+  get links(): { inbound: number; nodes: number } {
+    return { inbound: this.listener?.openLinks.size ?? 0, nodes: this.nodeLinks.size };
   }
 
   async start(): Promise<void> {
@@ -70,34 +107,89 @@ export class PspNode {
       ...(this.config.limits.listener ? { listenerLimits: this.config.limits.listener } : {}),
       log: this.log,
     });
-    this.listener.on('link', (link) => {
-      // Until circuits exist, an inbound link only keeps its keep-alive; cells are not yet routed.
-      link.on('cell', (cell) => this.log.debug({ command: cell.command }, 'cell on a link with no circuit handler'));
-    });
+    this.listener.on('link', (link) => this.attach(link));
     for (const peer of this.config.peers) this.keepPeer(peer, 0);
+    this.rotateTimer = setInterval(() => {
+      this.onionKeys.rotateIfDue().then(
+        (rotated) => rotated && this.log.info({ onionKey: this.info.onionKey }, 'onion key rotated'),
+        (err: Error) => this.log.error({ err: err.message }, 'onion key rotation failed'),
+      );
+    }, 3600_000);
+    this.rotateTimer.unref();
+  }
+
+  /** Routes a link's cells to the circuit layer. */
+  private attach(link: Link): void {
+    const ch = LinkChannel.of(link);
+    if (link.peerIdentity) {
+      const k = toHex(link.peerIdentity);
+      if (!this.nodeLinks.get(k)?.isOpen) this.nodeLinks.set(k, link);
+    }
+    link.on('cell', (cell: Cell) => {
+      if (this.client.owns(ch, cell.circId)) this.client.onCell(ch, cell);
+      else this.relay.onCell(ch, cell);
+    });
+    link.on('drain', () => {
+      this.relay.onChannelDrain(ch);
+      this.client.onChannelDrain(ch);
+    });
+    link.once('close', () => {
+      if (link.peerIdentity) {
+        const k = toHex(link.peerIdentity);
+        if (this.nodeLinks.get(k) === link) this.nodeLinks.delete(k);
+      }
+      this.relay.onChannelClosed(ch);
+      this.client.onChannelClosed(ch);
+    });
+  }
+
+  /** An authenticated channel to a node: an open link is reused, else one is dialled. */
+  async channelTo(req: OpenChannelRequest): Promise<CellChannel> {
+    if (equalBytes(req.identity, this.identity.publicKey)) throw new Error('refusing to open a link to ourselves');
+    const k = toHex(req.identity);
+    const open = this.nodeLinks.get(k);
+    if (open?.isOpen) return LinkChannel.of(open);
+    let pending = this.connecting.get(k);
+    if (!pending) {
+      pending = this.dial(req).finally(() => this.connecting.delete(k));
+      this.connecting.set(k, pending);
+    }
+    return LinkChannel.of(await pending);
+  }
+
+  private async dial(req: OpenChannelRequest): Promise<Link> {
+    let lastErr: unknown = new Error('no address to dial');
+    for (const a of req.addresses) {
+      try {
+        const link = await connectLink({
+          suite: this.suite,
+          host: a.host,
+          port: a.port,
+          expectedPeer: req.identity,
+          identity: this.identity,
+          ...(this.config.limits.link ? { linkLimits: this.config.limits.link } : {}),
+          log: this.log,
+        });
+        this.attach(link);
+        return link;
+      } catch (err) {
+        lastErr = err;
+        if ((err as { code?: string }).code === 'wrong-identity') break;
+      }
+    }
+    throw lastErr;
   }
 
   private keepPeer(peer: NodeConfig['peers'][number], attempt: number): void {
     if (this.stopped) return;
-    const expected = base58.decode(peer.identity);
-    connectLink({
-      suite: this.suite,
-      host: peer.host,
-      port: peer.port,
-      expectedPeer: expected,
-      identity: this.identity,
-      ...(this.config.limits.link ? { linkLimits: this.config.limits.link } : {}),
-      log: this.log,
-    }).then(
-      (link) => {
+    const identity = base58.decode(peer.identity);
+    this.channelTo({ identity, addresses: [{ host: peer.host, port: peer.port }] }).then(
+      (ch) => {
+        const link = (ch as LinkChannel).link;
         if (this.stopped) return link.close('node stopping');
-        link.inUse = 1; // configured peers are kept open
-        this.peerLinks.set(peer.identity, link);
+        link.inUse++; // configured peers are kept open
         this.log.info({ peer: peer.identity }, 'peer link authenticated');
-        link.once('close', () => {
-          this.peerLinks.delete(peer.identity);
-          this.retry(peer, 0);
-        });
+        link.once('close', () => this.retry(peer, 0));
       },
       (err: Error & { code?: string }) => {
         this.log.warn({ peer: peer.identity, code: err.code, err: err.message }, 'peer link failed');
@@ -113,19 +205,16 @@ export class PspNode {
       this.reconnectTimers.delete(t);
       this.keepPeer(peer, attempt);
     }, delay);
+    t.unref();
     this.reconnectTimers.add(t);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.rotateTimer) clearInterval(this.rotateTimer);
     for (const t of this.reconnectTimers) clearTimeout(t);
-    for (const l of this.peerLinks.values()) l.close('node stopping');
+    for (const l of this.nodeLinks.values()) l.close('node stopping');
     await this.listener?.close();
-  }
-
-  /** A short fingerprint for logs. */
-  get fingerprint(): string {
-    return toHex(this.suite.sha256(this.identity.publicKey)).slice(0, 16);
   }
 }
 
@@ -134,4 +223,13 @@ function readPassphrase(config: NodeConfig): string {
   const env = process.env.SIRIUS_NODE_PASSPHRASE;
   if (env) return env;
   throw new Error('no passphrase for the identity key: set passphraseFile in the config or SIRIUS_NODE_PASSPHRASE');
+}
+
+function makeObserver(path: string | undefined, nickname: string): Observer | undefined {
+  if (!path) return undefined;
+  return {
+    record(event) {
+      appendFileSync(path, JSON.stringify({ node: nickname, t: Date.now(), ...event }) + '\n');
+    },
+  };
 }
