@@ -118,10 +118,16 @@ export interface OnionRelayOptions {
   onEvent?: (e: { type: string; reason?: string; detail?: string }) => void;
 }
 
+/** A cell waiting to be sent; `onSent` runs once it is handed to the link. */
+interface Queued {
+  cell: Cell;
+  onSent?: () => void;
+}
+
 interface Side {
   ch: CellChannel;
   circId: number;
-  queue: Cell[];
+  queue: Queued[];
 }
 
 interface RelayCircuit {
@@ -162,12 +168,15 @@ export class OnionRelay {
   private creating = false;
   private readonly nodeBucket: TokenBucket;
   private readonly observer: Observer;
+  /** Observations cost a hex copy per cell; they are only made when someone listens. */
+  private readonly observing: boolean;
   readonly stats: RelayStats = { circuits: 0, created: 0, refusedCreates: 0, destroyed: 0, cellsRelayed: 0 };
 
   constructor(private readonly opts: OnionRelayOptions) {
     this.limits = { ...DEFAULT_RELAY_LIMITS, ...opts.limits };
     this.nodeBucket = new TokenBucket(this.limits.nodeCellsPerSecond, this.limits.nodeCellBurst, opts.scheduler.now());
     this.observer = opts.observer ?? NO_OBSERVER;
+    this.observing = opts.observer !== undefined && opts.observer !== NO_OBSERVER;
   }
 
   // ---- channel events ------------------------------------------------------------------------
@@ -182,7 +191,10 @@ export class OnionRelay {
           if (entry) throw new CircuitError('protocol-violation', 'CREATE for a circuit id already in use');
           return this.queueCreate(ch, cell);
         case CellCommand.Created:
-          if (!entry || entry.side !== 'next' || !entry.circuit.pendingExtend) return this.refuse(ch, cell.circId, 'unexpected CREATED');
+          if (!entry) return this.refuse(ch, cell.circId, 'CREATED for an unknown circuit');
+          // On a circuit we have, a CREATED we did not ask for ends the whole circuit: answering
+          // only with a DESTROY on that id would leave the circuit here and at its other side.
+          if (entry.side !== 'next' || !entry.circuit.pendingExtend) throw new CircuitError('protocol-violation', 'unexpected CREATED');
           return this.onCreated(entry.circuit, cell);
         case CellCommand.Relay:
         case CellCommand.RelayEarly:
@@ -287,11 +299,16 @@ export class OnionRelay {
     } catch (err) {
       return this.refuse(ch, cell.circId, `bad CREATE: ${(err as Error).message}`);
     }
-    if (this.byChannelCirc.has(key(ch, cell.circId))) return this.refuse(ch, cell.circId, 'duplicate circuit id');
+    const existing = this.byChannelCirc.get(key(ch, cell.circId));
+    if (existing) {
+      // Two CREATEs with one id in the same backlog: the first made a circuit. The peer is told
+      // the id is dead, so that circuit goes too (as for a CREATE on an id already in use).
+      return this.teardown(existing.circuit, null, DestroyReason.Protocol, 'duplicate circuit id');
+    }
     const circuit = this.newCircuit(ch, cell.circId, keyMaterial);
     keyMaterial.fill(0);
     this.stats.created++;
-    this.observer.record({ type: 'circuit-created', circuit: circuit.key, prevIdentity: ch.peerIdentity ? toHex(ch.peerIdentity) : null, prevIp: ch.remoteIp });
+    if (this.observing) this.observer.record({ type: 'circuit-created', circuit: circuit.key, prevIdentity: ch.peerIdentity ? toHex(ch.peerIdentity) : null, prevIp: ch.remoteIp });
     this.sendOn(circuit, 'prev', { circId: cell.circId, command: CellCommand.Created, payload: encodeCreated({ handshake: reply }) });
   }
 
@@ -337,7 +354,7 @@ export class OnionRelay {
       if (c.earlyCount > MAX_RELAY_EARLY) throw new CircuitError('protocol-violation', `more than ${MAX_RELAY_EARLY} RELAY_EARLY cells`);
     }
     const { recognized, payload } = c.crypto.decryptForward(cell.payload);
-    this.observer.record({ type: 'relay-forward', circuit: c.key, recognized, payload: toHex(payload) });
+    if (this.observing) this.observer.record({ type: 'relay-forward', circuit: c.key, recognized, payload: toHex(payload) });
     if (!recognized) {
       if (!c.next) throw new CircuitError('unrecognized-cell', 'unrecognized relay cell at the last hop');
       this.stats.cellsRelayed++;
@@ -352,8 +369,9 @@ export class OnionRelay {
       case RelayCommand.Escape: {
         if (!c.deliver.receive()) throw new CircuitError('protocol-violation', 'ESCAPE beyond the flow-control window');
         if (c.deliver.sendmeDue) {
-          c.deliver.sent();
-          this.originate(c, RelayCommand.Sendme, new Uint8Array(0));
+          // The window reopens only when the SENDME leaves (flow.ts), not while it waits.
+          c.deliver.sendmeQueued();
+          this.originate(c, RelayCommand.Sendme, new Uint8Array(0), () => c.deliver.sendmeSent());
         }
         const message = c.reassembler.push(relayCell.data);
         if (message) this.opts.app.onMessage(c.endpoint, message);
@@ -386,7 +404,7 @@ export class OnionRelay {
       this.limits.extendTimeoutMs,
     );
     c.pendingExtend = { timer };
-    this.observer.record({ type: 'extend', circuit: c.key, nextIdentity: toHex(identity) });
+    if (this.observing) this.observer.record({ type: 'extend', circuit: c.key, nextIdentity: toHex(identity) });
     this.opts.openChannel({ identity, addresses }).then(
       (ch) => {
         if (c.closed) return;
@@ -427,9 +445,9 @@ export class OnionRelay {
   }
 
   /** A relay cell from this node to the client. */
-  private originate(c: RelayCircuit, command: RelayCommand, data: Uint8Array): void {
+  private originate(c: RelayCircuit, command: RelayCommand, data: Uint8Array, onSent?: () => void): void {
     const payload = c.crypto.encryptBackward(encodeRelayCell({ command, data }), true);
-    this.sendOn(c, 'prev', { circId: c.prev.circId, command: CellCommand.Relay, payload });
+    this.sendOn(c, 'prev', { circId: c.prev.circId, command: CellCommand.Relay, payload }, onSent);
   }
 
   private sendMessage(c: RelayCircuit, message: Uint8Array): void {
@@ -450,10 +468,10 @@ export class OnionRelay {
 
   // ---- sending with queues and rate limits ----------------------------------------------------
 
-  private sendOn(c: RelayCircuit, side: 'prev' | 'next', cell: Cell): void {
+  private sendOn(c: RelayCircuit, side: 'prev' | 'next', cell: Cell, onSent?: () => void): void {
     if (c.closed) return;
     const s = c[side]!;
-    s.queue.push(cell);
+    s.queue.push(onSent ? { cell, onSent } : { cell });
     if (s.queue.length > this.limits.maxCircuitQueue) {
       this.teardown(c, null, DestroyReason.ResourceLimit, 'circuit queue overflow');
       return;
@@ -467,18 +485,23 @@ export class OnionRelay {
       if (!s) continue;
       while (s.queue.length && !c.closed) {
         if (this.blocked.has(s.ch.id)) break;
-        const cell = s.queue[0]!;
+        const { cell, onSent } = s.queue[0]!;
         const counts = cell.command === CellCommand.Relay || cell.command === CellCommand.RelayEarly;
         if (counts) {
           const now = this.opts.scheduler.now();
-          if (!c.bucket.take(now) || !this.nodeBucket.take(now)) {
+          // Both buckets must have a token before either is charged, or a circuit would lose
+          // tokens while the node's bucket is empty.
+          if (c.bucket.available(now) < 1 || this.nodeBucket.available(now) < 1) {
             this.scheduleFlush(c);
             return;
           }
+          c.bucket.take(now);
+          this.nodeBucket.take(now);
         }
         s.queue.shift();
         if (!s.ch.isOpen) break;
         if (!s.ch.send(cell)) this.blocked.add(s.ch.id);
+        onSent?.();
       }
     }
   }
@@ -497,7 +520,8 @@ export class OnionRelay {
   private refuse(ch: CellChannel, circId: number, detail: string, reason: DestroyReason = DestroyReason.Protocol): void {
     this.stats.refusedCreates++;
     this.opts.onEvent?.({ type: 'refused', reason: reasonName(reason), detail });
-    if (ch.isOpen) ch.send({ circId, command: CellCommand.Destroy, payload: encodeDestroy(reason) });
+    // Circuit id 0 belongs to no circuit (binary/cell.md): there is nothing to DESTROY.
+    if (ch.isOpen && circId !== 0) ch.send({ circId, command: CellCommand.Destroy, payload: encodeDestroy(reason) });
   }
 
   /**

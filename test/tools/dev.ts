@@ -23,6 +23,8 @@ async function bench(name: string | undefined, args: string[]): Promise<void> {
   if (!existsSync(file)) throw new Error(`no benchmark ${name}`);
   const mod = (await import(file)) as { main(args: string[]): Promise<void> };
   await mod.main(args);
+  // A benchmark has printed its lines; stray handles (sockets closing, timers) must not keep it alive.
+  process.exit(process.exitCode ?? 0);
 }
 
 async function fuzz(name: string | undefined, args: string[]): Promise<void> {

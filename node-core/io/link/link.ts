@@ -151,6 +151,8 @@ export class Link extends EventEmitter<LinkEvents> {
     );
     this.handshakeTimer.unref();
 
+    // Cells are small and latency matters more than packet count: no Nagle delay.
+    p.socket.setNoDelay(true);
     p.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     p.socket.on('drain', () => this.emit('drain'));
     p.socket.on('error', (err) => this.fail(new LinkError('closed', `socket error: ${err.message}`)));

@@ -12,7 +12,9 @@ export async function runNodeDaemon(configPath: string): Promise<void> {
   const log = createLogger({ name: config.nickname, level: config.logLevel });
   const node = await PspNode.create(config, nodeSuite, log);
   await node.start();
-  log.info({ ...node.info, event: 'ready' }, 'node ready');
+  // The ready line is part of the daemon's interface (the devnet waits for it), so it is
+  // printed whatever the log level.
+  process.stdout.write(JSON.stringify({ ...node.info, event: 'ready', msg: 'node ready' }) + '\n');
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'node stopping');
