@@ -99,11 +99,13 @@ export function spawnNode(
   nickname: string,
   onLine?: (nickname: string, line: string) => void,
   readyTimeoutMs = 60_000,
+  /** Starts the process some other way (e.g. inside a network namespace). */
+  launch?: (command: string, args: string[]) => ChildProcess,
 ): Promise<{ process: ChildProcess; info: NodeInfo }> {
-  const child = spawn(process.execPath, [SIRIUS_BIN, 'node', '--config', configPath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env },
-  });
+  const args = [SIRIUS_BIN, 'node', '--config', configPath];
+  const child = launch
+    ? launch(process.execPath, args)
+    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
   return new Promise((resolveSpawn, reject) => {
     let ready = false;
     let stderr = '';
