@@ -103,6 +103,7 @@ export class ClientCircuit {
 
   /** CREATE to the channel's node. */
   async create(first: NodeTarget, timeoutMs: number): Promise<void> {
+    this.assertIdle();
     if (this.hops.length) throw new Error('circuit already created');
     const { state, onionskin } = ntorClientCreate(this.owner.suite, { nodeId: first.identity, nodeOnionKey: first.onionKey, protocol: NTOR_PSP });
     const reply = this.await(timeoutMs, 'CREATE');
@@ -113,6 +114,7 @@ export class ClientCircuit {
 
   /** EXTEND from the current last hop to `next`. */
   async extend(next: NodeTarget, timeoutMs: number): Promise<void> {
+    this.assertIdle();
     if (!this.hops.length) throw new Error('create the circuit first');
     if (this.earlySent >= MAX_RELAY_EARLY) {
       throw new CircuitError('protocol-violation', `a circuit may not be extended more than ${MAX_RELAY_EARLY} times`);
@@ -139,6 +141,31 @@ export class ClientCircuit {
   dangerouslyExtendPastLimit(next: NodeTarget, timeoutMs: number): Promise<void> {
     this.earlySent = Math.min(this.earlySent, MAX_RELAY_EARLY - 1);
     return this.extend(next, timeoutMs);
+  }
+
+  /**
+   * Sends one relay cell to hop `hopIndex` with this circuit's crypto, ignoring the flow-control
+   * windows and the RELAY_EARLY budget (tests of a node's own checks only: EXTEND in a plain
+   * RELAY, ESCAPE past the window, commands a hop does not serve).
+   */
+  dangerouslySendRelay(hopIndex: number, command: RelayCommand, data: Uint8Array, early = false): void {
+    if (this.closedBy) throw this.closedBy;
+    if (!Number.isInteger(hopIndex) || hopIndex < 0 || hopIndex >= this.hops.length) {
+      throw new RangeError(`hopIndex must be an integer in 0..${this.hops.length - 1}, got ${hopIndex}`);
+    }
+    if (!(data instanceof Uint8Array)) throw new TypeError('data must be a Uint8Array');
+    if (typeof early !== 'boolean') throw new TypeError('early must be a boolean');
+    this.sendRelay(hopIndex, command, data, early);
+  }
+
+  /**
+   * A closed circuit sends nothing more: its id may already belong to a new circuit on the same
+   * link, which a stray CREATE or EXTEND would break. One handshake at a time: a second would
+   * take the first one's answer.
+   */
+  private assertIdle(): void {
+    if (this.closedBy) throw this.closedBy;
+    if (this.pending) throw new Error('a CREATE or EXTEND is already in progress on this circuit');
   }
 
   private addHop(target: NodeTarget, km: Uint8Array): void {
@@ -322,15 +349,26 @@ export class CircuitClient {
     return [...this.circuits.values()];
   }
 
-  /** Builds a circuit through `path` (first element = entry). Rejects if any step fails. */
-  async build(path: NodeTarget[], timeoutMs = 15_000): Promise<ClientCircuit> {
+  /**
+   * Builds a circuit through `path` (first element = entry). Rejects if any step fails.
+   * `progress` hears the number of hops built after each step, starting with 0 before the
+   * entry is dialled, so a caller learns which hop a failed build was trying to reach.
+   */
+  async build(path: NodeTarget[], timeoutMs = 15_000, progress?: (hopsBuilt: number) => void): Promise<ClientCircuit> {
+    if (!Array.isArray(path)) throw new TypeError('path must be an array of NodeTarget');
     if (path.length === 0) throw new RangeError('path must have at least one hop');
     if (path.length > MAX_RELAY_EARLY + 1) throw new RangeError(`path longer than ${MAX_RELAY_EARLY + 1} hops`);
+    if (progress !== undefined && typeof progress !== 'function') throw new TypeError('progress must be a function');
+    progress?.(0);
     const ch = await this.opts.connect(path[0]!);
     const circuit = this.open(ch);
     try {
       await circuit.create(path[0]!, timeoutMs);
-      for (const hop of path.slice(1)) await circuit.extend(hop, timeoutMs);
+      progress?.(1);
+      for (const hop of path.slice(1)) {
+        await circuit.extend(hop, timeoutMs);
+        progress?.(circuit.length);
+      }
     } catch (err) {
       circuit.destroy(DestroyReason.Requested, (err as Error).message);
       throw err;

@@ -6,6 +6,12 @@
  * sends a SENDME after each SENDME_INCREMENT cells it delivered, which reopens the window by
  * that much. A receiver that gets more cells than the window allows, or a sender that gets a
  * SENDME it did not earn, treats it as a protocol violation.
+ *
+ * The receiver's window reopens when its SENDME actually leaves on the link, not when the
+ * SENDME is decided: a SENDME still waiting behind a congested link or a rate limit cannot have
+ * reached the sender, so cells beyond the window are then a violation a well-behaved sender
+ * never commits. (Crediting at decision time would make the check unreachable: the window would
+ * never fall below WINDOW_START - SENDME_INCREMENT whatever the sender did.)
  */
 export const WINDOW_START = 1000;
 export const SENDME_INCREMENT = 100;
@@ -45,8 +51,18 @@ export class DeliverWindow {
   get sendmeDue(): boolean {
     return this.unacked >= SENDME_INCREMENT;
   }
+  /** A SENDME was sent on the link at once (sendmeQueued + sendmeSent). */
   sent(): void {
+    this.sendmeQueued();
+    this.sendmeSent();
+  }
+  /** A SENDME is on its way (queued behind other cells): the cells it covers are acknowledged. */
+  sendmeQueued(): void {
+    if (this.unacked < SENDME_INCREMENT) throw new RangeError('no SENDME is due');
     this.unacked -= SENDME_INCREMENT;
+  }
+  /** A queued SENDME left on the link: the window reopens by SENDME_INCREMENT. */
+  sendmeSent(): void {
     this.window += SENDME_INCREMENT;
   }
 }

@@ -84,16 +84,20 @@ export class CircuitManager {
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
       const path = this.choosePath(opts.hops ?? this.hops, opts.last, exclude);
       const t0 = this.opts.client.scheduler.now();
+      let reached = 0;
       try {
-        const c = await this.opts.client.build(path, this.buildTimeoutMs);
+        const c = await this.opts.client.build(path, this.buildTimeoutMs, (n) => (reached = n));
         this.opts.onEvent?.({ type: 'built', circuit: c.id, ms: this.opts.client.scheduler.now() - t0 });
         c.events.onClose = (reason) => this.onClosed(c, reason);
         return c;
       } catch (err) {
         lastErr = err;
         this.opts.onEvent?.({ type: 'failed', error: (err as Error).message });
-        // Avoid the hops of a failed path next time, except a fixed last hop.
-        for (const hop of path) if (!opts.last || !same(hop.identity, opts.last.identity)) exclude.push(hop.identity);
+        // Avoid the hop the build could not reach next time (never a fixed last hop). Only that
+        // one: the hops before it answered, and excluding them too would soon leave a small
+        // network without a path although working nodes remain.
+        const failed = path[Math.min(reached, path.length - 1)]!;
+        if (!opts.last || !same(failed.identity, opts.last.identity)) exclude.push(failed.identity);
       }
     }
     throw lastErr instanceof Error ? lastErr : new Error('circuit build failed');

@@ -8,6 +8,7 @@
  *   counted, as in Tor's DoS defences, so a busy relay is not starved by its own network);
  * - a bounded backlog of CREATE handshakes waiting to be computed;
  * - a per-circuit queue cap for cells waiting on a congested link (overflow: DESTROY both ways);
+ *   circuits waiting on one link are served in turn when it drains, so none starves another;
  * - an onion-layer rate limit per circuit and per node (seed 004 §6.1: the onion layer carries
  *   signalling and chat, not media): cells above the rate wait in the circuit's queue, so a
  *   circuit that keeps sending above it overflows its queue and is destroyed;
@@ -128,7 +129,12 @@ interface Side {
   ch: CellChannel;
   circId: number;
   queue: Queued[];
+  /** In its channel's list of sides waiting for the link to drain. */
+  waiting: boolean;
 }
+
+/** Cells a waiting circuit may send per turn when its link drains (round-robin). */
+const DRAIN_QUANTUM = 8;
 
 interface RelayCircuit {
   key: string;
@@ -163,6 +169,8 @@ export class OnionRelay {
   private readonly allocators = new Map<number, CircIdAllocator>();
   private readonly channels = new Map<number, CellChannel>();
   private readonly blocked = new Set<number>();
+  /** Per channel: circuit sides with cells queued behind its high-water mark, in service order. */
+  private readonly waitingOn = new Map<number, { circuit: RelayCircuit; side: 'prev' | 'next' }[]>();
   private readonly ipBuckets = new Map<string, TokenBucket>();
   private readonly pendingCreates: { ch: CellChannel; cell: Cell }[] = [];
   private creating = false;
@@ -227,6 +235,7 @@ export class OnionRelay {
     this.channels.delete(ch.id);
     this.allocators.delete(ch.id);
     this.blocked.delete(ch.id);
+    this.waitingOn.delete(ch.id);
     for (const [k, { circuit, side }] of [...this.byChannelCirc]) {
       if (k.startsWith(`${ch.id}:`)) this.teardown(circuit, side, DestroyReason.ChannelClosed, 'link closed');
     }
@@ -235,14 +244,26 @@ export class OnionRelay {
     }
   }
 
-  /** The channel can take more cells: flush circuits waiting on it. */
+  /**
+   * The channel can take more cells: the circuits waiting on it send in turn, DRAIN_QUANTUM
+   * cells each, until the link fills again. A circuit that still has cells goes to the back of
+   * the line, so one busy circuit cannot starve the others sharing the link (a plain
+   * round-robin; Tor's circuit multiplexer weighs circuits by recent activity instead).
+   */
   onChannelDrain(ch: CellChannel): void {
     this.blocked.delete(ch.id);
-    for (const { circuit, side } of this.byChannelCirc.values()) {
+    const line = this.waitingOn.get(ch.id);
+    if (!line) return;
+    while (line.length && !this.blocked.has(ch.id)) {
+      const { circuit, side } = line.shift()!;
       const s = circuit[side];
-      if (s && s.ch === ch && s.queue.length) this.flush(circuit);
-      if (this.blocked.has(ch.id)) break;
+      if (!s) continue;
+      s.waiting = false;
+      if (circuit.closed) continue;
+      // 'blocked' puts it back in line by itself; 'budget' means it has more and had its turn.
+      if (this.flushSide(circuit, side, DRAIN_QUANTUM) === 'budget') this.wait(circuit, side);
     }
+    if (!line.length && this.waitingOn.get(ch.id) === line) this.waitingOn.delete(ch.id);
   }
 
   get circuitCount(): number {
@@ -316,7 +337,7 @@ export class OnionRelay {
     const k = `c${nextEndpointKey++}`;
     const circuit: RelayCircuit = {
       key: k,
-      prev: { ch, circId, queue: [] },
+      prev: { ch, circId, queue: [], waiting: false },
       next: null,
       pendingExtend: null,
       crypto: new RelayHopCrypto(this.opts.suite, keyMaterial),
@@ -416,7 +437,7 @@ export class OnionRelay {
           this.allocators.set(ch.id, alloc);
         }
         const circId = alloc.allocate();
-        c.next = { ch, circId, queue: [] };
+        c.next = { ch, circId, queue: [], waiting: false };
         ch.inUse++;
         this.byChannelCirc.set(key(ch, circId), { circuit: c, side: 'next' });
         this.sendOn(c, 'next', { circId, command: CellCommand.Create, payload: encodeCreate(extend.create) });
@@ -481,29 +502,58 @@ export class OnionRelay {
 
   private flush(c: RelayCircuit): void {
     for (const side of ['prev', 'next'] as const) {
-      const s = c[side];
-      if (!s) continue;
-      while (s.queue.length && !c.closed) {
-        if (this.blocked.has(s.ch.id)) break;
-        const { cell, onSent } = s.queue[0]!;
-        const counts = cell.command === CellCommand.Relay || cell.command === CellCommand.RelayEarly;
-        if (counts) {
-          const now = this.opts.scheduler.now();
-          // Both buckets must have a token before either is charged, or a circuit would lose
-          // tokens while the node's bucket is empty.
-          if (c.bucket.available(now) < 1 || this.nodeBucket.available(now) < 1) {
-            this.scheduleFlush(c);
-            return;
-          }
-          c.bucket.take(now);
-          this.nodeBucket.take(now);
-        }
-        s.queue.shift();
-        if (!s.ch.isOpen) break;
-        if (!s.ch.send(cell)) this.blocked.add(s.ch.id);
-        onSent?.();
-      }
+      if (this.flushSide(c, side, Infinity) === 'limited') return;
     }
+  }
+
+  /**
+   * Sends up to `budget` of one side's queued cells. Stops when the queue is empty, the link is
+   * above its high-water mark (the side then waits in the channel's line for a drain), the
+   * rate limit has no token (a timer flushes later), or the budget is spent.
+   */
+  private flushSide(c: RelayCircuit, side: 'prev' | 'next', budget: number): 'empty' | 'blocked' | 'limited' | 'budget' {
+    const s = c[side];
+    if (!s) return 'empty';
+    let sent = 0;
+    while (s.queue.length && !c.closed) {
+      if (!s.ch.isOpen) return 'empty'; // the channel's close tears the circuit down
+      if (this.blocked.has(s.ch.id)) {
+        this.wait(c, side);
+        return 'blocked';
+      }
+      if (sent >= budget) return 'budget';
+      const { cell, onSent } = s.queue[0]!;
+      const counts = cell.command === CellCommand.Relay || cell.command === CellCommand.RelayEarly;
+      if (counts) {
+        const now = this.opts.scheduler.now();
+        // Both buckets must have a token before either is charged, or a circuit would lose
+        // tokens while the node's bucket is empty.
+        if (c.bucket.available(now) < 1 || this.nodeBucket.available(now) < 1) {
+          this.scheduleFlush(c);
+          return 'limited';
+        }
+        c.bucket.take(now);
+        this.nodeBucket.take(now);
+      }
+      s.queue.shift();
+      sent++;
+      if (!s.ch.send(cell)) this.blocked.add(s.ch.id);
+      onSent?.();
+    }
+    return 'empty';
+  }
+
+  /** Puts a side with queued cells in its channel's line for the next drain (once). */
+  private wait(c: RelayCircuit, side: 'prev' | 'next'): void {
+    const s = c[side]!;
+    if (s.waiting) return;
+    s.waiting = true;
+    let line = this.waitingOn.get(s.ch.id);
+    if (!line) {
+      line = [];
+      this.waitingOn.set(s.ch.id, line);
+    }
+    line.push({ circuit: c, side });
   }
 
   private scheduleFlush(c: RelayCircuit): void {
