@@ -77,7 +77,14 @@ export class MessageRouter implements RelayApp {
       .then(() => h(m.body, { endpoint, message: m }))
       .then(
         (body) => {
-          if (endpoint.isOpen) endpoint.send(encodeMessage({ event: m.event, kind: MessageKind.Response, requestId: m.requestId, body }));
+          if (!endpoint.isOpen) return;
+          try {
+            endpoint.send(encodeMessage({ event: m.event, kind: MessageKind.Response, requestId: m.requestId, body }));
+          } catch (err) {
+            // A reply that cannot be sent (too large for one message) becomes an error answer.
+            this.onError?.(`reply to ${m.event} not sent: ${(err as Error).message}`);
+            this.reply(endpoint, m.event, m.requestId, ErrorCode.Internal, 'reply too large');
+          }
         },
         (err: unknown) => {
           if (err instanceof HandlerError) return this.reply(endpoint, m.event, m.requestId, err.code, err.message);

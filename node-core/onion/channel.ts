@@ -2,7 +2,7 @@
  * What the onion layer needs from a link, and from its runtime, as small interfaces. The I/O
  * part adapts real TLS links (node-core/io/link) to `CellChannel`; tests may use in-memory ones.
  */
-import type { Cell } from '../cell';
+import type { Cell, CircIdAllocator } from '../cell';
 
 export interface CellChannel {
   /** Unique per process; keys circuit tables. */
@@ -19,6 +19,11 @@ export interface CellChannel {
   close(reason: string): void;
   /** Circuits using the channel (keeps it from closing as idle). */
   inUse: number;
+  /**
+   * The channel's circuit-id allocator, shared by everything that creates circuits on it (a
+   * node's relay and its own circuit client), so their ids never clash.
+   */
+  readonly circIds?: CircIdAllocator;
 }
 
 /** Timers and the clock, injected so the onion layer runs on a fake clock in tests. */

@@ -378,7 +378,7 @@ export class CircuitClient {
 
   /** Starts a circuit on `ch` without building it (for tests that build step by step). */
   open(ch: CellChannel): ClientCircuit {
-    let alloc = this.allocators.get(ch.id);
+    let alloc = ch.circIds ?? this.allocators.get(ch.id);
     if (!alloc) {
       alloc = new CircIdAllocator({ initiator: ch.initiatedByUs, random: this.suite });
       this.allocators.set(ch.id, alloc);
@@ -424,7 +424,7 @@ export class CircuitClient {
   /** @internal */
   forget(c: ClientCircuit): void {
     if (this.circuits.delete(`${c.channel.id}:${c.circId}`)) {
-      this.allocators.get(c.channel.id)?.free(c.circId);
+      (c.channel.circIds ?? this.allocators.get(c.channel.id))?.free(c.circId);
       c.channel.inUse = Math.max(0, c.channel.inUse - 1);
     }
   }

@@ -72,7 +72,7 @@ export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
   createsPerSecondPerIp: 3,
   createBurstPerIp: 90,
   maxPendingCreates: 256,
-  maxCircuitQueue: 1500,
+  maxCircuitQueue: 4000,
   circuitCellsPerSecond: 4000,
   circuitCellBurst: 8000,
   nodeCellsPerSecond: 50_000,
@@ -431,7 +431,7 @@ export class OnionRelay {
         if (c.closed) return;
         if (!ch.isOpen) return this.teardown(c, null, DestroyReason.ConnectFailed, 'next hop link closed');
         this.channels.set(ch.id, ch);
-        let alloc = this.allocators.get(ch.id);
+        let alloc = ch.circIds ?? this.allocators.get(ch.id);
         if (!alloc) {
           alloc = new CircIdAllocator({ initiator: ch.initiatedByUs, random: this.opts.suite });
           this.allocators.set(ch.id, alloc);
@@ -591,7 +591,7 @@ export class OnionRelay {
       if (!s) continue;
       this.byChannelCirc.delete(key(s.ch, s.circId));
       s.ch.inUse = Math.max(0, s.ch.inUse - 1);
-      if (side === 'next') this.allocators.get(s.ch.id)?.free(s.circId);
+      if (side === 'next') (s.ch.circIds ?? this.allocators.get(s.ch.id))?.free(s.circId);
       if (side !== from && s.ch.isOpen) {
         const r = side === 'prev' && from === 'next' ? DestroyReason.Destroyed : reason;
         s.ch.send({ circId: s.circId, command: CellCommand.Destroy, payload: encodeDestroy(r) });

@@ -86,6 +86,8 @@ export class Link extends EventEmitter<LinkEvents> {
   readonly ready: Promise<void>;
 
   private readonly socket: TLSSocket;
+  /** The crypto suite the link was made with (reused by layers above it). */
+  readonly suite: CryptoSuite;
   private readonly limits: LinkLimits;
   private readonly decoder: CellDecoder;
   private readonly bucket: TokenBucket;
@@ -107,6 +109,7 @@ export class Link extends EventEmitter<LinkEvents> {
     super();
     this.direction = p.direction;
     this.socket = p.socket;
+    this.suite = p.suite;
     this.limits = p.limits;
     this.now = p.now ?? (() => Date.now());
     this.log = p.log ?? silentLogger();

@@ -2,7 +2,8 @@
  * The real runtime for the onion layer: a Scheduler on Node's timers (unref'd, so they never
  * keep a process alive by themselves) and an adapter from TLS links to CellChannel.
  */
-import type { Cell } from '../../cell';
+import { type Cell, CircIdAllocator } from '../../cell';
+import type { CryptoSuite } from '../../crypto/api';
 import type { CellChannel, Scheduler } from '../../onion/channel';
 import type { Link } from '../link/link';
 
@@ -25,17 +26,22 @@ export class LinkChannel implements CellChannel {
   readonly id = nextChannelId++;
   readonly initiatedByUs: boolean;
   readonly remoteIp: string;
+  readonly circIds: CircIdAllocator;
 
-  private constructor(readonly link: Link) {
+  private constructor(
+    readonly link: Link,
+    suite: CryptoSuite,
+  ) {
     this.initiatedByUs = link.direction === 'outbound';
     this.remoteIp = link.remoteAddress ?? 'unknown';
+    this.circIds = new CircIdAllocator({ initiator: this.initiatedByUs, random: suite });
   }
 
   /** The one channel object for a link. */
-  static of(link: Link): LinkChannel {
+  static of(link: Link, suite: CryptoSuite = link.suite): LinkChannel {
     let ch = channels.get(link);
     if (!ch) {
-      ch = new LinkChannel(link);
+      ch = new LinkChannel(link, suite);
       channels.set(link, ch);
     }
     return ch;
