@@ -19,11 +19,14 @@ export const AppEvent = Object.freeze({
   LookupResult: 4,
   ForwardPresence: 5,
   ForwardPresenceResult: 6,
+  /** Authority requests: registrations and certificate requests (node-core/authority/messages.ts). */
   RequestCertificate: 1000,
   CertificateResult: 1001,
   DiscoveryPull: 2001,
   DiscoveryDirectory: 2002,
   DiscoveryPublish: 2003,
+  /** Between discovery nodes: votes, signatures and consensus documents (notices). */
+  DiscoveryPeer: 2004,
   /** Diagnostics: the node answers with the same body (reachability and round-trip tests). */
   Echo: 9000,
   /** Diagnostics: the node counts and drops the body; a request with an empty body asks for the count. */

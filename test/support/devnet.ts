@@ -17,12 +17,21 @@ export interface TestNet {
   stop(): Promise<void>;
 }
 
-export async function startTestNet(opts: { layout?: NodeSpec[]; onions?: number; configPatch?: Partial<NodeConfig>; observe?: boolean } = {}): Promise<TestNet> {
+export async function startTestNet(
+  opts: { layout?: NodeSpec[]; onions?: number; configPatch?: Partial<NodeConfig>; observe?: boolean; periodMs?: number; onLine?: (n: string, l: string) => void } = {},
+): Promise<TestNet> {
   const dir = mkdtempSync(join(tmpdir(), 'psp-testnet-'));
   const layout = opts.layout ?? smallLayout(opts.onions ?? 3);
   const patch: Partial<NodeConfig> = { logLevel: 'info', ...opts.configPatch };
   if (opts.observe) patch.dangerouslyRecordObservations = 'observations.jsonl';
-  const devnet = await startDevnet({ dir, layout, ports: 'auto', configPatch: patch });
+  const devnet = await startDevnet({
+    dir,
+    layout,
+    ports: 'auto',
+    configPatch: patch,
+    ...(opts.periodMs ? { periodMs: opts.periodMs } : {}),
+    ...(opts.onLine ? { onLine: opts.onLine } : {}),
+  });
   const { nodes } = loadNetworkFile(devnet.networkFile);
   return {
     devnet,

@@ -101,3 +101,14 @@ export async function rawConnect(
   });
   return { socket, peerIdentity: peer, closed };
 }
+
+/** Polls an async condition until it yields a value (bounded). */
+export async function waitForAsync<T>(fn: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 20_000, everyMs = 250): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -1,7 +1,16 @@
 /**
- * Reading the network file (written by the devnet, or shipped with a network): the nodes a
- * client needs to start, with their addresses and keys. Until the signed directory is in use
- * this is also the list circuits are built from.
+ * The network file: what a client or node needs to join a network before it has a directory.
+ * It names the nodes to start from (with addresses, identity and onion keys), and the trust
+ * roots: the discovery nodes' keys with the number of their signatures a node list needs, and
+ * the authority nodes' keys with the number of their signatures an access certificate needs.
+ * Everything else (which onion nodes exist) comes from the signed directory.
+ *
+ *   { "network": "devnet", "version": 1, "createdAt": "…",
+ *     "directory": { "periodMs": 5000, "threshold": 3 },
+ *     "authority": { "threshold": 2 },
+ *     "nodes": [ { "nickname", "roles", "host", "port", "identity", "onionKey" }, … ] }
+ *
+ * Discovery nodes are the entries with the role "discovery"; authorities those with "authority".
  */
 import { readFileSync } from 'node:fs';
 import { base58 } from '@scure/base';
@@ -21,9 +30,11 @@ const nodeSchema = z
 
 export const networkFileSchema = z
   .object({
-    network: z.string().min(1).max(64),
+    network: z.string().regex(/^[a-z0-9-]{1,32}$/, '1-32 lowercase letters, digits or -'),
     version: z.literal(1),
     createdAt: z.string(),
+    directory: z.object({ periodMs: z.number().int().min(1000), threshold: z.number().int().min(1) }).optional(),
+    authority: z.object({ threshold: z.number().int().min(1) }).optional(),
     nodes: z.array(nodeSchema).min(1),
   })
   .passthrough();
@@ -35,7 +46,16 @@ export interface KnownNode extends NodeTarget {
   roles: string[];
 }
 
-export function parseNetworkFile(text: string, source = 'network file'): { network: string; nodes: KnownNode[] } {
+export interface NetworkConfig {
+  network: string;
+  nodes: KnownNode[];
+  /** Present when the network runs discovery nodes. */
+  directory?: { periodMs: number; threshold: number; discoveryKeys: Uint8Array[]; discovery: KnownNode[] };
+  /** Present when the network runs authority nodes. */
+  authority?: { threshold: number; authorityKeys: Uint8Array[]; authorities: KnownNode[] };
+}
+
+export function parseNetworkFile(text: string, source = 'network file'): NetworkConfig {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -47,14 +67,38 @@ export function parseNetworkFile(text: string, source = 'network file'): { netwo
     throw new Error(`${source} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
   const nodes = parsed.data.nodes.map((n) => {
-    const identity = base58.decode(n.identity);
-    const onionKey = base58.decode(n.onionKey);
+    let identity: Uint8Array;
+    let onionKey: Uint8Array;
+    try {
+      identity = base58.decode(n.identity);
+      onionKey = base58.decode(n.onionKey);
+    } catch {
+      throw new Error(`${source}: node ${n.nickname} has a key that is not base58`);
+    }
     if (identity.length !== 32 || onionKey.length !== 32) throw new Error(`${source}: node ${n.nickname} has a key that is not 32 bytes`);
     return { nickname: n.nickname, roles: n.roles, identity, onionKey, addresses: [{ host: n.host, port: n.port }] };
   });
-  return { network: parsed.data.network, nodes };
+  const out: NetworkConfig = { network: parsed.data.network, nodes };
+  const discovery = nodes.filter((n) => n.roles.includes('discovery'));
+  if (parsed.data.directory) {
+    const { periodMs, threshold } = parsed.data.directory;
+    if (discovery.length === 0) throw new Error(`${source}: a directory section needs discovery nodes`);
+    if (threshold * 2 <= discovery.length || threshold > discovery.length) {
+      throw new Error(`${source}: the directory threshold must be a strict majority of the ${discovery.length} discovery nodes`);
+    }
+    out.directory = { periodMs, threshold, discoveryKeys: discovery.map((d) => d.identity), discovery };
+  }
+  const authorities = nodes.filter((n) => n.roles.includes('authority'));
+  if (parsed.data.authority) {
+    const { threshold } = parsed.data.authority;
+    if (authorities.length === 0 || threshold > authorities.length) {
+      throw new Error(`${source}: the authority threshold exceeds the ${authorities.length} authority nodes`);
+    }
+    out.authority = { threshold, authorityKeys: authorities.map((a) => a.identity), authorities };
+  }
+  return out;
 }
 
-export function loadNetworkFile(path: string): { network: string; nodes: KnownNode[] } {
+export function loadNetworkFile(path: string): NetworkConfig {
   return parseNetworkFile(readFileSync(path, 'utf8'), path);
 }

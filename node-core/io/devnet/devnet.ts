@@ -8,7 +8,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { base58 } from '@scure/base';
+import { nodeSuite } from '../crypto-node';
+import { loadOrCreateIdentityKey } from '../keystore';
+import { OnionKeyRing, ONION_KEY_ROTATION_MS } from '../node/onion-keys';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +45,8 @@ export interface NetworkFile {
   network: string;
   version: 1;
   createdAt: string;
+  directory?: { periodMs: number; threshold: number };
+  authority?: { threshold: number };
   nodes: NodeInfo[];
 }
 
@@ -47,13 +54,21 @@ export interface DevnetOptions {
   dir: string;
   layout: NodeSpec[];
   host?: string;
-  /** 'fixed' uses each spec's port; 'auto' lets the OS choose (for tests). */
+  /** 'fixed' uses each spec's port; 'auto' picks free ports first (for tests). */
   ports?: 'fixed' | 'auto';
   /** Extra config merged into every node's config (limits, log level). */
   configPatch?: Partial<NodeConfig>;
   /** Called with every stdout line of every node (JSON logs). */
   onLine?: (nickname: string, line: string) => void;
   networkName?: string;
+  /** Directory period (the discovery nodes vote once per period); seconds in a devnet. */
+  periodMs?: number;
+  /** Signatures an access certificate needs (default: 2, or 1 with a single authority). */
+  authorityThreshold?: number;
+  /** Starts a node process some other way (e.g. inside a network namespace). */
+  launch?: (spec: NodeSpec, command: string, args: string[]) => ChildProcess;
+  /** Address each node advertises, when it differs from `host` (namespaces). */
+  hostFor?: (spec: NodeSpec) => string;
 }
 
 export interface DevnetNode {
@@ -163,18 +178,80 @@ export function writeNodeFiles(dir: string, spec: NodeSpec, host: string, port: 
   return configPath;
 }
 
+/** Asks the OS for a free TCP port on `host` (released at once; the node binds it right after). */
+export function freePort(host: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const a = srv.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+/**
+ * Creates each node's folder, passphrase, identity key and onion key before any node starts,
+ * so the network file — which every node reads to find the discovery and authority nodes — can
+ * be written first.
+ */
+async function prepareNode(dir: string, spec: NodeSpec, host: string, port: number): Promise<NodeInfo> {
+  const nodeDir = join(dir, spec.nickname);
+  mkdirSync(nodeDir, { recursive: true, mode: 0o700 });
+  const passphraseFile = join(nodeDir, 'passphrase');
+  try {
+    writeFileSync(passphraseFile, randomBytes(24).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const passphrase = readFileSync(passphraseFile, 'utf8').trim();
+  // Devnet keys are throwaway and their passphrase sits beside them, so a lighter scrypt cost
+  // (2^12) keeps a 17-node devnet quick to start; operators' nodes use the default (2^15).
+  const scrypt = { logN: 12 };
+  const secret = await loadOrCreateIdentityKey(join(nodeDir, 'identity.key'), passphrase, nodeSuite, { scrypt });
+  const ring = await OnionKeyRing.load(join(nodeDir, 'onion.key'), passphrase, nodeSuite, ONION_KEY_ROTATION_MS, Date.now(), scrypt);
+  const identity = base58.encode(nodeSuite.ed25519PublicKey(secret));
+  secret.fill(0);
+  return { nickname: spec.nickname, roles: [...spec.roles], host, port, identity, onionKey: base58.encode(ring.publicKey) };
+}
+
 export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
   const dir = resolve(opts.dir);
   const host = opts.host ?? '127.0.0.1';
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const infos = await Promise.all(
+    opts.layout.map(async (spec) => {
+      const nodeHost = opts.hostFor?.(spec) ?? host;
+      const port = opts.ports === 'auto' && !opts.hostFor ? await freePort(nodeHost) : spec.port;
+      return prepareNode(dir, spec, nodeHost, port);
+    }),
+  );
+  const discovery = opts.layout.filter((s) => s.roles.includes('discovery')).length;
+  const authorities = opts.layout.filter((s) => s.roles.includes('authority')).length;
+  const network: NetworkFile = {
+    network: opts.networkName ?? 'devnet',
+    version: 1,
+    createdAt: new Date().toISOString(),
+    ...(discovery ? { directory: { periodMs: opts.periodMs ?? 5000, threshold: Math.floor(discovery / 2) + 1 } } : {}),
+    ...(authorities ? { authority: { threshold: opts.authorityThreshold ?? Math.min(2, authorities) } } : {}),
+    nodes: infos,
+  };
+  const networkFile = join(dir, 'network.json');
+  writeFileSync(networkFile, JSON.stringify(network, null, 2) + '\n');
+
   const started: DevnetNode[] = [];
   try {
     await Promise.all(
-      opts.layout.map(async (spec) => {
-        const port = opts.ports === 'auto' ? 0 : spec.port;
-        const configPath = writeNodeFiles(dir, spec, host, port, opts.configPatch);
-        const { process: child, info } = await spawnNode(configPath, spec.nickname, opts.onLine);
-        started.push({ spec, info, process: child, configPath });
+      opts.layout.map(async (spec, i) => {
+        const info = infos[i]!;
+        // Every devnet node dials from the same loopback address, so the per-IP connection
+        // limit is raised to fit the whole network; the limit itself is tested on its own.
+        const limits = { ...opts.configPatch?.limits, listener: { maxConnectionsPerIp: 1024, ...opts.configPatch?.limits?.listener } };
+        const configPath = writeNodeFiles(dir, spec, info.host, info.port, { network: networkFile, ...opts.configPatch, limits });
+        const launch = opts.launch ? (cmd: string, args: string[]) => opts.launch!(spec, cmd, args) : undefined;
+        const { process: child, info: ready } = await spawnNode(configPath, spec.nickname, opts.onLine, 60_000, launch);
+        started.push({ spec, info: ready, process: child, configPath });
       }),
     );
   } catch (err) {
@@ -183,13 +260,5 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
   }
   const order = new Map(opts.layout.map((s, i) => [s.nickname, i]));
   started.sort((a, b) => order.get(a.spec.nickname)! - order.get(b.spec.nickname)!);
-  const network: NetworkFile = {
-    network: opts.networkName ?? 'devnet',
-    version: 1,
-    createdAt: new Date().toISOString(),
-    nodes: started.map((n) => n.info),
-  };
-  const networkFile = join(dir, 'network.json');
-  writeFileSync(networkFile, JSON.stringify(network, null, 2) + '\n');
   return new Devnet(dir, started, networkFile);
 }

@@ -73,6 +73,8 @@ export const nodeConfigSchema = z
      * neighbours) as JSON lines to this file, so privacy tests can check what a node learned.
      */
     dangerouslyRecordObservations: z.string().min(1).optional(),
+    /** The network file: discovery and authority nodes and the trust thresholds. */
+    network: z.string().min(1).optional(),
     /** Nodes to keep an authenticated link to. */
     peers: z
       .array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535), identity: base58Key }).strict())
@@ -104,6 +106,7 @@ export function loadNodeConfig(path: string): NodeConfig {
   const cfg = parsed.data;
   cfg.dataDir = resolve(base, cfg.dataDir);
   if (cfg.passphraseFile) cfg.passphraseFile = resolve(base, cfg.passphraseFile);
+  if (cfg.network) cfg.network = resolve(base, cfg.network);
   if (cfg.dangerouslyRecordObservations) cfg.dangerouslyRecordObservations = resolve(base, cfg.dangerouslyRecordObservations);
   return cfg;
 }

@@ -22,6 +22,13 @@ import type { Logger } from '../log';
 import { LinkChannel, realScheduler } from '../onion/runtime';
 import type { NodeConfig } from './config';
 import { OnionKeyRing } from './onion-keys';
+import { AuthorityService } from '../../authority';
+import { ErrorCode } from '../../message/envelope';
+import { AppEvent } from '../../message/envelope';
+import { HandlerError } from '../../message/router';
+import { loadNetworkFile, type NetworkConfig } from '../client/network';
+import { SqliteIdentityRegistry } from '../storage';
+import { DirectoryService } from './directory-service';
 
 export interface NodeInfo {
   nickname: string;
@@ -45,6 +52,9 @@ export class PspNode {
   readonly router: MessageRouter;
   readonly relay: OnionRelay;
   readonly client: CircuitClient;
+  readonly network: NetworkConfig | null;
+  readonly directory: DirectoryService | null = null;
+  private registry: SqliteIdentityRegistry | null = null;
 
   private constructor(
     readonly config: NodeConfig,
@@ -70,6 +80,46 @@ export class PspNode {
       suite,
       scheduler: realScheduler,
       connect: (t: NodeTarget) => this.channelTo({ identity: t.identity, addresses: t.addresses }),
+    });
+    this.network = config.network ? loadNetworkFile(config.network) : null;
+    if (this.network?.directory) {
+      this.directory = new DirectoryService({
+        suite,
+        identity,
+        network: this.network,
+        describe: () => ({
+          onionKey: onionKeys.publicKey,
+          host: this.info.host,
+          port: this.info.port,
+          roles: [...config.roles],
+          nickname: config.nickname,
+          bandwidth: 10_000,
+        }),
+        client: this.client,
+        router: this.router,
+        log,
+        isDiscovery: config.roles.includes('discovery'),
+      });
+    }
+  }
+
+  /** Serves registrations and certificate requests (authority role). */
+  private startAuthority(): void {
+    if (!this.network) throw new Error('an authority node needs the network file (config "network")');
+    this.registry = SqliteIdentityRegistry.open(join(this.config.dataDir, 'registry.sqlite'));
+    const service = new AuthorityService({
+      suite: this.suite,
+      network: this.network.network,
+      secretKey: this.identity.secretKey,
+      registry: this.registry,
+    });
+    this.router.handle(AppEvent.RequestCertificate, (body, { endpoint }) => {
+      // seed 004 §4: no authority may see a client's address with its identity, so requests
+      // must come through at least one other node (the previous hop is a node, not a client).
+      if (endpoint.prevIdentity === null) {
+        throw new HandlerError(ErrorCode.Refused, 'authority requests must arrive over a circuit of at least two hops');
+      }
+      return service.handleMessage(body, Date.now());
     });
   }
 
@@ -108,6 +158,8 @@ export class PspNode {
       log: this.log,
     });
     this.listener.on('link', (link) => this.attach(link));
+    if (this.config.roles.includes('authority')) this.startAuthority();
+    this.directory?.start();
     for (const peer of this.config.peers) this.keepPeer(peer, 0);
     this.rotateTimer = setInterval(() => {
       this.onionKeys.rotateIfDue().then(
@@ -211,6 +263,8 @@ export class PspNode {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.directory?.stop();
+    this.registry?.close();
     if (this.rotateTimer) clearInterval(this.rotateTimer);
     for (const t of this.reconnectTimers) clearTimeout(t);
     for (const l of this.nodeLinks.values()) l.close('node stopping');

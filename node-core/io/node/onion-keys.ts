@@ -10,7 +10,10 @@ import { existsSync } from 'node:fs';
 import type { CryptoSuite } from '../../crypto/api';
 import type { NtorOnionKeyPair } from '../../circuit';
 import { Reader, Writer } from '../../util/bytes';
-import { readKeyFile, writeKeyFile } from '../keystore';
+import { readKeyFile, writeKeyFile, type WriteKeyFileOptions } from '../keystore';
+
+/** Default rotation period of onion keys: one week. */
+export const ONION_KEY_ROTATION_MS = 7 * 24 * 3600 * 1000;
 
 interface Stored {
   createdAt: number;
@@ -18,6 +21,8 @@ interface Stored {
 }
 
 export class OnionKeyRing {
+  private scrypt: WriteKeyFileOptions['scrypt'] | undefined;
+
   private constructor(
     private readonly path: string,
     private readonly passphrase: string,
@@ -27,7 +32,14 @@ export class OnionKeyRing {
     private previous: Stored | null,
   ) {}
 
-  static async load(path: string, passphrase: string, suite: CryptoSuite, rotationMs: number, now = Date.now()): Promise<OnionKeyRing> {
+  static async load(
+    path: string,
+    passphrase: string,
+    suite: CryptoSuite,
+    rotationMs: number,
+    now = Date.now(),
+    scrypt?: WriteKeyFileOptions['scrypt'],
+  ): Promise<OnionKeyRing> {
     if (existsSync(path)) {
       const blob = await readKeyFile(path, passphrase, { suite });
       const r = new Reader(blob, () => new Error(`onion key file ${path} is damaged`));
@@ -39,6 +51,7 @@ export class OnionKeyRing {
       return ring;
     }
     const ring = new OnionKeyRing(path, passphrase, suite, rotationMs, { createdAt: now, secret: suite.randomBytes(32) }, null);
+    ring.scrypt = scrypt;
     await ring.save();
     return ring;
   }
@@ -48,7 +61,7 @@ export class OnionKeyRing {
     if (this.previous) w.u8(1).u64(BigInt(this.previous.createdAt)).bytes(this.previous.secret);
     else w.u8(0);
     const blob = w.finish();
-    await writeKeyFile(this.path, blob, this.passphrase, { suite: this.suite });
+    await writeKeyFile(this.path, blob, this.passphrase, { suite: this.suite, overwrite: true, ...(this.scrypt ? { scrypt: this.scrypt } : {}) });
     blob.fill(0);
   }
 
