@@ -106,8 +106,8 @@ export class ClientSession {
   }
 
   /**
-   * Fetches and verifies the node list. Asks nodes the client already has links to first, then
-   * the network file's other nodes, and the discovery nodes directly only when those fail.
+   * Fetches and verifies the node list. Asks listed onion nodes first, then the network file's
+   * onion nodes, and the discovery nodes directly only when those fail; never an authority.
    */
   async refreshDirectory(): Promise<VerifiedConsensus> {
     const pull = encodeDiscoveryMessage({ type: 'pull', network: this.network.network });
@@ -116,7 +116,8 @@ export class ClientSession {
     const shuffle = <T>(a: T[]) => a.map((x) => [Math.random(), x] as const).sort((p, q) => p[0] - q[0]).map((p) => p[1]);
     const candidates: NodeTarget[] = [
       ...shuffle(listed).slice(0, 3),
-      ...shuffle(known.filter((n) => !n.roles.includes('discovery'))).slice(0, 3),
+      // Never an authority: it must not learn the client's address at all (seed 004 §4).
+      ...shuffle(known.filter((n) => !n.roles.includes('discovery') && !n.roles.includes('authority'))).slice(0, 3),
       ...shuffle(known.filter((n) => n.roles.includes('discovery'))),
     ];
     const errors: string[] = [];
