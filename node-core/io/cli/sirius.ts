@@ -5,6 +5,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { smallLayout, startDevnet, testnetLayout } from '../devnet/devnet';
 import { runNodeDaemon } from '../node/daemon';
+import { base58 } from '@scure/base';
+import { ClientSession } from '../client/session';
+import { nodeSuite } from '../crypto-node';
 
 const program = new Command();
 program.name('sirius').description('Sirius Stream: PeerStream Protocol node, devnet and tools');
@@ -38,17 +41,49 @@ program
       JSON.stringify({ event: 'ready', network: devnet.networkFile, nodes: devnet.nodes.length }) + '\n',
     );
     await new Promise<void>((resolve) => {
+      let stopping = false;
       const stop = () => {
+        stopping = true;
         devnet.stop().then(resolve, resolve);
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       for (const n of devnet.nodes) {
         n.process.once('exit', (code, signal) => {
-          process.stderr.write(`node ${n.spec.nickname} exited (${code ?? signal})\n`);
+          if (!stopping) process.stderr.write(`node ${n.spec.nickname} exited unexpectedly (${code ?? signal})\n`);
         });
       }
     });
+  });
+
+program
+  .command('directory')
+  .description('fetch and verify the signed node list of a network; print it as JSON')
+  .requiredOption('-n, --network <file>', 'network file')
+  .action(async (opts: { network: string }) => {
+    const session = new ClientSession({ suite: nodeSuite, network: opts.network });
+    try {
+      const c = await session.refreshDirectory();
+      const out = {
+        network: c.network,
+        period: c.period,
+        validAfter: new Date(c.validAfter).toISOString(),
+        validUntil: new Date(c.validUntil).toISOString(),
+        signers: c.signers.map((k) => base58.encode(k)),
+        nodes: c.nodes.map((n) => ({
+          nickname: n.nickname,
+          identity: base58.encode(n.identity),
+          roles: n.roles,
+          flags: n.flags,
+          addresses: n.addresses.map((a) => `${a.host}:${a.port}`),
+          version: n.version,
+        })),
+      };
+      process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    } finally {
+      session.close();
+    }
+    process.exit(0);
   });
 
 try {
