@@ -10,14 +10,14 @@ import { nodeSuite } from '../../node-core/io/crypto-node';
 import { OnionClient } from '../../node-core/io/client/onion-client';
 import { realScheduler } from '../../node-core/io/onion/runtime';
 import { smallLayout } from '../../node-core/io/devnet/devnet';
-import { startNetnsNet, type NetnsNet } from '../support/netns-net';
+import { startTestNet, type TestNet } from '../support/devnet';
 
-let net: NetnsNet;
+let net: TestNet;
 let client: OnionClient;
 
 beforeAll(async () => {
-  net = await startNetnsNet(smallLayout(3).map((s) => ({ ...s, port: 9001 })));
-  client = new OnionClient({ suite: nodeSuite, nodes: () => net.nodes, localAddress: net.hosts.hostAddress });
+  net = await startTestNet({ layout: smallLayout(3).map((s) => ({ ...s, port: 9001 })), namespaces: true, observe: true });
+  client = new OnionClient({ suite: nodeSuite, nodes: () => net.nodes, localAddress: net.hosts!.hostAddress });
 });
 
 afterAll(async () => {
@@ -32,11 +32,11 @@ describe('circuits across hosts', () => {
     const rpc = new CircuitRpc(circuit, realScheduler);
     expect(await rpc.request(AppEvent.Echo, Uint8Array.of(7))).toEqual(Uint8Array.of(7));
     await new Promise((r) => setTimeout(r, 200));
-    const clientIp = net.hosts.hostAddress;
+    const clientIp = net.hosts!.hostAddress;
     const created = (n: string) => net.observations(n).filter((o) => o.type === 'circuit-created');
     expect(created('onion1').map((o) => o.prevIp)).toContain(clientIp);
-    expect(created('onion2').map((o) => o.prevIp)).toEqual([net.hosts.address('onion1')]);
-    expect(created('onion3').map((o) => o.prevIp)).toEqual([net.hosts.address('onion2')]);
+    expect(created('onion2').map((o) => o.prevIp)).toEqual([net.hosts!.address('onion1')]);
+    expect(created('onion3').map((o) => o.prevIp)).toEqual([net.hosts!.address('onion2')]);
     for (const n of ['onion2', 'onion3']) {
       expect(JSON.stringify(net.observations(n))).not.toContain(`"${clientIp}"`);
     }
