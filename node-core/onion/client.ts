@@ -30,11 +30,13 @@ import {
   Reassembler,
   RelayCommand,
   type LinkSpecifier,
+  RELAY_DATA_MAX,
 } from '../circuit';
 import type { CryptoSuite } from '../crypto/api';
 import { type CellChannel, type NodeTarget, type Scheduler } from './channel';
 import { DeliverWindow, PackageWindow } from './flow';
-import { MAX_RELAY_EARLY } from './relay';
+import { MAX_RELAY_EARLY, RENDEZVOUS_COOKIE_LENGTH } from './relay';
+import { concatBytes } from '../util/bytes';
 
 export class CircuitClosedError extends Error {
   override readonly name = 'CircuitClosedError';
@@ -57,7 +59,12 @@ interface HopState {
 export interface ClientCircuitEvents {
   onMessage?: (hopIndex: number, message: Uint8Array) => void;
   onClose?: (reason: CircuitClosedError) => void;
+  /** At the rendezvous point's owner: the other client joined; `handshake` is its reply. */
+  onRendezvousJoined?: (handshake: Uint8Array) => void;
 }
+
+/** The ntor instance of the end-to-end rendezvous handshake (relay/rendezvous.md). */
+export const NTOR_RENDEZVOUS = Object.freeze({ protoId: 'psp-hs-curve25519-sha256-01', serverSuffix: ':server', idLength: 32 });
 
 let circuitSeq = 1;
 
@@ -66,6 +73,8 @@ export class ClientCircuit {
   readonly hops: HopState[] = [];
   private readonly crypto: ClientCircuitCrypto;
   private earlySent = 0;
+  /** The relay command that settles the pending wait (null: CREATED or EXTENDED). */
+  private pendingCommand: RelayCommand | null = null;
   private pending: { resolve: (reply: Uint8Array) => void; reject: (e: Error) => void; timer: { cancel(): void } } | null = null;
   private closedBy: CircuitClosedError | null = null;
   readonly createdAt: number;
@@ -137,6 +146,39 @@ export class ClientCircuit {
     this.addHop(next, km);
   }
 
+  // ---- rendezvous (relay/rendezvous.md) -------------------------------------------------------
+
+  /** Makes the last hop a rendezvous point for `cookie` (32 bytes). */
+  async establishRendezvous(cookie: Uint8Array, timeoutMs: number): Promise<void> {
+    this.assertIdle();
+    if (cookie.length !== RENDEZVOUS_COOKIE_LENGTH) throw new RangeError('cookie must be 32 bytes');
+    const done = this.await(timeoutMs, 'ESTABLISH_RENDEZVOUS', RelayCommand.RendezvousEstablished);
+    this.sendRelay(this.hops.length - 1, RelayCommand.EstablishRendezvous, cookie, false);
+    await done;
+  }
+
+  /** Joins the rendezvous point at the last hop, handing `handshake` to the point's owner. */
+  async joinRendezvous(cookie: Uint8Array, handshake: Uint8Array, timeoutMs: number): Promise<void> {
+    this.assertIdle();
+    if (cookie.length !== RENDEZVOUS_COOKIE_LENGTH) throw new RangeError('cookie must be 32 bytes');
+    if (handshake.length > RELAY_DATA_MAX - RENDEZVOUS_COOKIE_LENGTH) throw new RangeError('handshake too long for one relay cell');
+    const done = this.await(timeoutMs, 'JOIN_RENDEZVOUS', RelayCommand.RendezvousJoined1);
+    this.sendRelay(this.hops.length - 1, RelayCommand.JoinRendezvous, concatBytes(cookie, handshake), false);
+    await done;
+  }
+
+  /**
+   * Adds the end-to-end layer shared with the other client as a virtual hop after the
+   * rendezvous point. Both clients derive the same 128 bytes; the joiner swaps the directions
+   * (its forward is the owner's backward).
+   */
+  addEndToEndHop(keyMaterial: Uint8Array, role: 'owner' | 'joiner', peer: NodeTarget): number {
+    if (keyMaterial.length !== 128) throw new RangeError('keyMaterial must be 128 bytes');
+    const km = role === 'owner' ? keyMaterial.slice() : concatBytes(keyMaterial.subarray(32, 64), keyMaterial.subarray(0, 32), keyMaterial.subarray(96, 128), keyMaterial.subarray(64, 96));
+    this.addHop(peer, km);
+    return this.hops.length - 1;
+  }
+
   /** Sends an EXTEND regardless of the client-side limit (tests of the node's limit only). */
   dangerouslyExtendPastLimit(next: NodeTarget, timeoutMs: number): Promise<void> {
     this.earlySent = Math.min(this.earlySent, MAX_RELAY_EARLY - 1);
@@ -174,7 +216,8 @@ export class ClientCircuit {
     this.hops.push({ target, reassembler: new Reassembler(), deliver: new DeliverWindow(), pkg: new PackageWindow(), outbox: [] });
   }
 
-  private await(timeoutMs: number, what: string): Promise<Uint8Array> {
+  private await(timeoutMs: number, what: string, expect?: RelayCommand): Promise<Uint8Array> {
+    this.pendingCommand = expect ?? null;
     if (this.closedBy) return Promise.reject(this.closedBy);
     return new Promise<Uint8Array>((resolve, reject) => {
       const timer = this.owner.scheduler.setTimeout(() => {
@@ -266,7 +309,9 @@ export class ClientCircuit {
     const hop = this.hops[hopIndex]!;
     switch (rc.command) {
       case RelayCommand.Extended:
-        if (!this.pending || hopIndex !== this.hops.length - 1) throw new CircuitError('protocol-violation', 'unexpected EXTENDED');
+        if (!this.pending || this.pendingCommand !== null || hopIndex !== this.hops.length - 1) {
+          throw new CircuitError('protocol-violation', 'unexpected EXTENDED');
+        }
         return this.settle(decodeExtended(rc.data).handshake);
       case RelayCommand.Escape: {
         if (!hop.deliver.receive()) throw new CircuitError('protocol-violation', 'ESCAPE beyond the flow-control window');
@@ -286,6 +331,17 @@ export class ClientCircuit {
         return this.pump(hopIndex);
       case RelayCommand.Truncated:
         return this.close(new CircuitClosedError('truncated', `hop ${hopIndex} truncated the circuit`));
+      case RelayCommand.RendezvousEstablished:
+      case RelayCommand.RendezvousJoined1:
+        if (!this.pending || this.pendingCommand !== rc.command || hopIndex !== this.hops.length - 1) {
+          throw new CircuitError('protocol-violation', `unexpected rendezvous answer ${rc.command}`);
+        }
+        return this.settle(rc.data);
+      case RelayCommand.RendezvousJoined2:
+        if (rc.data.length < RENDEZVOUS_COOKIE_LENGTH || !this.events.onRendezvousJoined) {
+          throw new CircuitError('protocol-violation', 'unexpected RENDEZVOUS_JOINED_2');
+        }
+        return this.events.onRendezvousJoined(rc.data.slice(RENDEZVOUS_COOKIE_LENGTH));
       case RelayCommand.Drop:
         return;
       default:

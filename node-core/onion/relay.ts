@@ -47,6 +47,8 @@ import { type CellChannel, NO_OBSERVER, type Observer, type Scheduler } from './
 import { DeliverWindow, PackageWindow } from './flow';
 
 export const MAX_RELAY_EARLY = 8;
+/** relay/establishrendezvous.md: a rendezvous cookie is 32 bytes (SHA-256 of 32 random bytes). */
+export const RENDEZVOUS_COOKIE_LENGTH = 32;
 
 export interface RelayLimits {
   /** CREATE cells per second per client IP, and the burst above it. */
@@ -66,6 +68,9 @@ export interface RelayLimits {
   maxCircuits: number;
   /** An EXTEND must reach the next node within this time. */
   extendTimeoutMs: number;
+  /** Rendezvous points waiting to be joined at once, and how long one may wait. */
+  maxRendezvousPoints: number;
+  rendezvousTimeoutMs: number;
 }
 
 export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
@@ -79,6 +84,8 @@ export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
   nodeCellBurst: 100_000,
   maxCircuits: 20_000,
   extendTimeoutMs: 20_000,
+  maxRendezvousPoints: 10_000,
+  rendezvousTimeoutMs: 5 * 60_000,
 });
 
 /** What the node offers at the end of a circuit: a handler for complete ESCAPE messages. */
@@ -151,6 +158,8 @@ interface RelayCircuit {
   endpoint: CircuitEndpoint;
   closed: boolean;
   flushTimer: { cancel(): void } | null;
+  /** Set on a circuit that established a rendezvous point, or joined one. */
+  rendezvous: { cookie: string; peer: RelayCircuit | null; timer: { cancel(): void } | null } | null;
 }
 
 export interface RelayStats {
@@ -173,6 +182,8 @@ export class OnionRelay {
   private readonly waitingOn = new Map<number, { circuit: RelayCircuit; side: 'prev' | 'next' }[]>();
   private readonly ipBuckets = new Map<string, TokenBucket>();
   private readonly pendingCreates: { ch: CellChannel; cell: Cell }[] = [];
+  /** Rendezvous points waiting for their second circuit, by cookie (hex). */
+  private readonly rendezvousPoints = new Map<string, RelayCircuit>();
   private creating = false;
   private readonly nodeBucket: TokenBucket;
   private readonly observer: Observer;
@@ -349,6 +360,7 @@ export class OnionRelay {
       bucket: new TokenBucket(this.limits.circuitCellsPerSecond, this.limits.circuitCellBurst, this.opts.scheduler.now()),
       closed: false,
       flushTimer: null,
+      rendezvous: null,
       endpoint: undefined as unknown as CircuitEndpoint,
     };
     const relay = this;
@@ -377,6 +389,15 @@ export class OnionRelay {
     const { recognized, payload } = c.crypto.decryptForward(cell.payload);
     if (this.observing) this.observer.record({ type: 'relay-forward', circuit: c.key, recognized, payload: toHex(payload) });
     if (!recognized) {
+      const peer = c.rendezvous?.peer;
+      if (peer && !peer.closed) {
+        // A spliced rendezvous: the cell is end-to-end encrypted between the two clients; pass it
+        // to the other circuit under that circuit's backward layer (relay/rendezvous.md).
+        if (cell.command !== CellCommand.Relay) throw new CircuitError('protocol-violation', 'RELAY_EARLY across a rendezvous');
+        this.stats.cellsRelayed++;
+        this.sendOn(peer, 'prev', { circId: peer.prev.circId, command: CellCommand.Relay, payload: peer.crypto.encryptBackward(payload, false) });
+        return;
+      }
       if (!c.next) throw new CircuitError('unrecognized-cell', 'unrecognized relay cell at the last hop');
       this.stats.cellsRelayed++;
       this.sendOn(c, 'next', { circId: c.next.circId, command: cell.command, payload });
@@ -404,10 +425,50 @@ export class OnionRelay {
         return;
       case RelayCommand.Drop:
         return;
+      case RelayCommand.EstablishRendezvous:
+        return this.onEstablishRendezvous(c, relayCell.data);
+      case RelayCommand.JoinRendezvous:
+        return this.onJoinRendezvous(c, relayCell.data);
       default:
-        // Rendezvous commands are handled by a later layer; until then they are refused.
-        throw new CircuitError('unknown-relay-command', `relay command ${relayCell.command} not supported here`);
+        throw new CircuitError('unknown-relay-command', `relay command ${relayCell.command} is not accepted by a node`);
     }
+  }
+
+  // ---- rendezvous points (relay/rendezvous.md, establishrendezvous.md, joinrendezvous.md) ----
+
+  private onEstablishRendezvous(c: RelayCircuit, data: Uint8Array): void {
+    if (c.next || c.rendezvous) throw new CircuitError('protocol-violation', 'ESTABLISH_RENDEZVOUS on a circuit that is extended or already a rendezvous');
+    if (data.length !== RENDEZVOUS_COOKIE_LENGTH) throw new CircuitError('protocol-violation', `rendezvous cookie of ${data.length} bytes`);
+    const cookie = toHex(data);
+    if (this.rendezvousPoints.has(cookie)) throw new CircuitError('protocol-violation', 'rendezvous cookie already in use');
+    if (this.rendezvousPoints.size >= this.limits.maxRendezvousPoints) {
+      return this.teardown(c, null, DestroyReason.ResourceLimit, 'too many rendezvous points');
+    }
+    const timer = this.opts.scheduler.setTimeout(
+      () => this.teardown(c, null, DestroyReason.Timeout, 'rendezvous point not joined in time'),
+      this.limits.rendezvousTimeoutMs,
+    );
+    c.rendezvous = { cookie, peer: null, timer };
+    this.rendezvousPoints.set(cookie, c);
+    if (this.observing) this.observer.record({ type: 'rendezvous-established', circuit: c.key });
+    this.originate(c, RelayCommand.RendezvousEstablished, new Uint8Array(0));
+  }
+
+  private onJoinRendezvous(c: RelayCircuit, data: Uint8Array): void {
+    if (c.next || c.rendezvous) throw new CircuitError('protocol-violation', 'JOIN_RENDEZVOUS on a circuit that is extended or already a rendezvous');
+    if (data.length < RENDEZVOUS_COOKIE_LENGTH) throw new CircuitError('protocol-violation', 'JOIN_RENDEZVOUS without a cookie');
+    const cookieBytes = data.subarray(0, RENDEZVOUS_COOKIE_LENGTH);
+    const cookie = toHex(cookieBytes);
+    const point = this.rendezvousPoints.get(cookie);
+    if (!point || point.closed) return this.teardown(c, null, DestroyReason.Protocol, 'no rendezvous point with that cookie');
+    this.rendezvousPoints.delete(cookie);
+    point.rendezvous!.timer?.cancel();
+    point.rendezvous = { cookie, peer: c, timer: null };
+    c.rendezvous = { cookie, peer: point, timer: null };
+    if (this.observing) this.observer.record({ type: 'rendezvous-joined', circuit: c.key, peerCircuit: point.key });
+    // The joiner learns the join worked; the establisher gets the joiner's handshake.
+    this.originate(c, RelayCommand.RendezvousJoined1, cookieBytes.slice());
+    this.originate(point, RelayCommand.RendezvousJoined2, data.slice());
   }
 
   private onExtend(c: RelayCircuit, data: Uint8Array): void {
@@ -586,6 +647,13 @@ export class OnionRelay {
     this.stats.circuits--;
     this.stats.destroyed++;
     this.opts.onEvent?.({ type: 'destroyed', reason: reasonName(reason), detail });
+    if (c.rendezvous) {
+      c.rendezvous.timer?.cancel();
+      if (this.rendezvousPoints.get(c.rendezvous.cookie) === c) this.rendezvousPoints.delete(c.rendezvous.cookie);
+      // Both halves of a spliced rendezvous end together.
+      const peer = c.rendezvous.peer;
+      if (peer && !peer.closed) this.opts.scheduler.defer(() => this.teardown(peer, null, DestroyReason.Destroyed, 'the other half of the rendezvous closed'));
+    }
     for (const side of ['prev', 'next'] as const) {
       const s = c[side];
       if (!s) continue;
