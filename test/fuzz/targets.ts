@@ -6,6 +6,7 @@
  * lower-case words joined by '-'; 'all' is reserved.
  */
 import { circuitFuzzTargets } from '../circuit/fuzz-targets';
+import { dhtFuzzTargets } from '../dht/fuzz-targets';
 import { directoryFuzzTargets } from '../directory/fuzz-targets';
 import type { FuzzTarget } from './target';
 import { cellsTarget } from './targets/cells';
@@ -18,4 +19,5 @@ export const fuzzTargets: Record<string, FuzzTarget> = {
   'link-handshake': linkHandshakeTarget,
   ...circuitFuzzTargets,
   ...directoryFuzzTargets,
+  ...dhtFuzzTargets,
 };
