@@ -31,8 +31,8 @@ async function rendezvous(net: MemNet) {
   const suite = net.suite;
   // Bob's announcement key (published with his presence later; here handed over directly).
   const bobId = suite.randomBytes(32);
-  const announce = { secret: suite.randomBytes(32), public: new Uint8Array(0) };
-  announce.public = suite.x25519PublicKey(announce.secret);
+  const announceSecret = suite.randomBytes(32);
+  const announce = { secret: announceSecret, public: suite.x25519PublicKey(announceSecret) };
 
   const cookie = suite.randomBytes(32);
   const aliceCircuit = await net.until(alice.circuits.build([a.target, b.target, rp.target]));
