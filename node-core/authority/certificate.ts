@@ -26,7 +26,7 @@
  * verifyAccessCertificate checks, in order: the body decodes; network ('wrong-network', when
  * expected); subject ('wrong-subject', when expected); now ≥ issuedAt − maxClockSkewMs
  * ('not-yet-valid'); now < expiresAt ('expired'); then signatures, with the same rules as the
- * discovery consensus: entries from keys outside trust.authorityKeys are ignored unchecked,
+ * discovery consensus (both count with countSignatures, node-core/util/signed.ts): entries from keys outside trust.authorityKeys are ignored unchecked,
  * entries from trusted keys that fail are ignored; with ≥ threshold valid ones the certificate
  * is accepted; short of it the error is 'bad-signature' if a trusted key's signature failed,
  * else 'unknown-signer' if the unknown signers would have made up the shortfall, else
@@ -37,27 +37,33 @@
  * Does not: check the registry, freshness or replays of requests (service.ts does), or revoke.
  */
 import type { CryptoSuite } from '../crypto/api';
-import { Writer, assertBytes, equalBytes, toHex } from '../util/bytes';
+import { type Reader, Writer, assertBytes, equalBytes } from '../util/bytes';
+import { NETWORK_FIELD, checkAscii, checkKeyList, checkTime, writeAscii, writeTime } from '../util/codec';
+import {
+  type IgnoredSignature,
+  type MultiSignedLayout,
+  type SingleSignedLayout,
+  countSignatures,
+  encodeMultiSigned,
+  parseMultiSigned,
+  parseSingleSigned,
+  sealSingleSigned,
+  signEntry,
+  signingDigest,
+  verifyEntry,
+} from '../util/signed';
 import { AuthorityError } from './errors';
 import {
   CONTEXT_ACCESS_CERT,
   CONTEXT_CERT_REQUEST,
   checkIdentityFor,
-  checkInput,
-  checkKeyList,
-  checkNetwork,
-  checkTime,
-  compareBytes,
   expectEnd,
-  readFormat,
+  fail,
+  openBody,
   readIdentityFor,
   readNetwork,
   readTime,
-  reader,
-  signingDigest,
   writeIdentity,
-  writeNetwork,
-  writeTime,
 } from './internal';
 
 export const CERTIFICATE_REQUEST_FORMAT = 1;
@@ -71,6 +77,18 @@ const MAX_REQUEST_BODY_LENGTH = 1 + 32 + 1 + 128 + 1 + 32 + 8 + 4 + 16;
 export const MAX_SIGNED_REQUEST_LENGTH = 2 + MAX_REQUEST_BODY_LENGTH + 64;
 const MAX_CERT_BODY_LENGTH = 1 + 32 + 1 + 128 + 1 + 32 + 16 + 8 + 8;
 export const MAX_ACCESS_CERTIFICATE_LENGTH = 1 + 2 + MAX_CERT_BODY_LENGTH + 1 + MAX_CERTIFICATE_SIGNATURES * 96;
+
+const REQUEST_BODY = { what: 'certificate request', format: CERTIFICATE_REQUEST_FORMAT, maxLength: MAX_REQUEST_BODY_LENGTH };
+const SIGNED_REQUEST: SingleSignedLayout = { what: 'signed request', lengthBits: 16, maxLength: MAX_SIGNED_REQUEST_LENGTH };
+const CERT_BODY = { what: 'access certificate', format: ACCESS_CERTIFICATE_FORMAT, maxLength: MAX_CERT_BODY_LENGTH };
+/** No separate bodyLength limit: an over-long body is refused when the body is decoded. */
+const CERTIFICATE: MultiSignedLayout = {
+  what: 'access certificate',
+  format: ACCESS_CERTIFICATE_FORMAT,
+  lengthBits: 16,
+  maxLength: MAX_ACCESS_CERTIFICATE_LENGTH,
+  maxSignatures: MAX_CERTIFICATE_SIGNATURES,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Certificate requests
@@ -98,6 +116,30 @@ export interface VerifiedCertificateRequest extends CertificateRequest {
   readonly bytes: Uint8Array;
 }
 
+/** subject 32 | identity | network: how both the request body and the certificate body begin. */
+type SubjectHead = Pick<CertificateRequest, 'subject' | 'identity' | 'network'>;
+
+function checkSubjectHead(v: SubjectHead, name: string): void {
+  assertBytes(v.subject, `${name}.subject`, 32);
+  checkIdentityFor(v.identity, v.subject, `${name}.identity`);
+  checkAscii(v.network, NETWORK_FIELD, `${name}.network`);
+}
+
+/** A Writer holding the format byte and the (checked) head. */
+function writeSubjectHead(format: number, v: SubjectHead, name: string): Writer {
+  const w = new Writer().u8(format).bytes(v.subject);
+  writeIdentity(w, v.identity);
+  writeAscii(w, v.network, NETWORK_FIELD, `${name}.network`);
+  return w;
+}
+
+function readSubjectHead(r: Reader, what: string): SubjectHead {
+  const subject = r.bytes(32, 'subject').slice();
+  const identity = readIdentityFor(r, subject, `${what} identity`);
+  const network = readNetwork(r, `${what} network`);
+  return { subject, identity, network };
+}
+
 function checkLifetime(v: unknown, name: string): asserts v is number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_CERTIFICATE_LIFETIME_MS) {
     throw new RangeError(`${name} must be an integer 1..${MAX_CERTIFICATE_LIFETIME_MS} (ms), got ${String(v)}`);
@@ -106,29 +148,20 @@ function checkLifetime(v: unknown, name: string): asserts v is number {
 
 export function encodeCertificateRequestBody(req: CertificateRequest): Uint8Array {
   if (typeof req !== 'object' || req === null) throw new TypeError('request must be an object');
-  assertBytes(req.subject, 'request.subject', 32);
-  checkIdentityFor(req.identity, req.subject, 'request.identity');
-  checkNetwork(req.network, 'request.network');
+  checkSubjectHead(req, 'request');
   checkTime(req.requestedAt, 'request.requestedAt');
   checkLifetime(req.lifetimeMs, 'request.lifetimeMs');
   assertBytes(req.nonce, 'request.nonce', 16);
   if (!Number.isSafeInteger(req.requestedAt + req.lifetimeMs)) throw new RangeError('request.requestedAt + lifetimeMs is out of range');
-  const w = new Writer().u8(CERTIFICATE_REQUEST_FORMAT).bytes(req.subject);
-  writeIdentity(w, req.identity);
-  writeNetwork(w, req.network, 'request.network');
+  const w = writeSubjectHead(CERTIFICATE_REQUEST_FORMAT, req, 'request');
   writeTime(w, req.requestedAt, 'request.requestedAt');
   return w.u32(req.lifetimeMs).bytes(req.nonce).finish();
 }
 
 export function decodeCertificateRequestBody(body: Uint8Array): CertificateRequest {
-  checkInput(body, 'body');
-  const what = 'certificate request';
-  if (body.length > MAX_REQUEST_BODY_LENGTH) throw new AuthorityError('malformed', `${what}: body of ${body.length} bytes is too long`);
-  const r = reader(body, what);
-  readFormat(r, CERTIFICATE_REQUEST_FORMAT, what);
-  const subject = r.bytes(32, 'subject').slice();
-  const identity = readIdentityFor(r, subject, `${what} identity`);
-  const network = readNetwork(r, `${what} network`);
+  const { what } = REQUEST_BODY;
+  const r = openBody(body, 'body', REQUEST_BODY);
+  const { subject, identity, network } = readSubjectHead(r, what);
   const requestedAt = readTime(r, 'requestedAt');
   const lifetimeMs = r.u32('lifetimeMs');
   if (lifetimeMs < 1 || lifetimeMs > MAX_CERTIFICATE_LIFETIME_MS) {
@@ -145,18 +178,11 @@ export function createCertificateRequest(suite: CryptoSuite, req: CertificateReq
   assertBytes(secretKey, 'secretKey', 32);
   const body = encodeCertificateRequestBody(req);
   if (!equalBytes(suite.ed25519PublicKey(secretKey), req.subject)) throw new RangeError('secretKey does not belong to request.subject');
-  const signature = suite.ed25519Sign(signingDigest(suite, CONTEXT_CERT_REQUEST, body), secretKey);
-  return new Writer().u16(body.length).bytes(body).bytes(signature).finish();
+  return sealSingleSigned(suite, CONTEXT_CERT_REQUEST, body, secretKey, SIGNED_REQUEST.lengthBits);
 }
 
 export function parseCertificateRequest(bytes: Uint8Array): UnverifiedCertificateRequest {
-  checkInput(bytes, 'bytes');
-  if (bytes.length > MAX_SIGNED_REQUEST_LENGTH) throw new AuthorityError('malformed', `signed request of ${bytes.length} bytes is too long`);
-  const r = reader(bytes, 'signed request');
-  const len = r.u16('body length');
-  const body = r.bytes(len, 'body').slice();
-  const signature = r.bytes(64, 'signature').slice();
-  expectEnd(r, 'signed request');
+  const { body, signature } = parseSingleSigned(bytes, SIGNED_REQUEST, fail);
   return { claimed: decodeCertificateRequestBody(body), body, signature, bytes: bytes.slice() };
 }
 
@@ -185,7 +211,7 @@ export function verifyCertificateRequest(
   }
   checkTime(now, 'now');
   if (typeof check !== 'object' || check === null) throw new TypeError('check must be an object');
-  checkNetwork(check.network, 'check.network');
+  checkAscii(check.network, NETWORK_FIELD, 'check.network');
   const windowMs = check.windowMs ?? DEFAULT_REQUEST_WINDOW_MS;
   checkTime(windowMs, 'check.windowMs');
   const maxLifetime = check.maxLifetimeMs ?? MAX_CERTIFICATE_LIFETIME_MS;
@@ -233,7 +259,7 @@ export interface VerifiedAccessCertificate extends AccessCertificateBody {
   readonly bytes: Uint8Array;
   /** Trusted authority keys whose signatures verified, ascending. */
   readonly signers: readonly Uint8Array[];
-  readonly ignored: readonly { readonly signer: Uint8Array; readonly reason: 'unknown-signer' | 'bad-signature' }[];
+  readonly ignored: readonly IgnoredSignature[];
 }
 
 /** The one certificate body every authority signs for this request (see the header). */
@@ -251,18 +277,14 @@ export function certificateBodyForRequest(req: CertificateRequest): AccessCertif
 
 export function encodeCertificateBody(body: AccessCertificateBody): Uint8Array {
   if (typeof body !== 'object' || body === null) throw new TypeError('body must be an object');
-  assertBytes(body.subject, 'body.subject', 32);
-  checkIdentityFor(body.identity, body.subject, 'body.identity');
-  checkNetwork(body.network, 'body.network');
+  checkSubjectHead(body, 'body');
   assertBytes(body.serial, 'body.serial', 16);
   checkTime(body.issuedAt, 'body.issuedAt');
   checkTime(body.expiresAt, 'body.expiresAt');
   if (!(body.issuedAt < body.expiresAt && body.expiresAt - body.issuedAt <= MAX_CERTIFICATE_LIFETIME_MS)) {
     throw new RangeError(`body must satisfy issuedAt < expiresAt ≤ issuedAt + ${MAX_CERTIFICATE_LIFETIME_MS}`);
   }
-  const w = new Writer().u8(ACCESS_CERTIFICATE_FORMAT).bytes(body.subject);
-  writeIdentity(w, body.identity);
-  writeNetwork(w, body.network, 'body.network');
+  const w = writeSubjectHead(ACCESS_CERTIFICATE_FORMAT, body, 'body');
   w.bytes(body.serial);
   writeTime(w, body.issuedAt, 'body.issuedAt');
   writeTime(w, body.expiresAt, 'body.expiresAt');
@@ -270,14 +292,9 @@ export function encodeCertificateBody(body: AccessCertificateBody): Uint8Array {
 }
 
 export function decodeCertificateBody(bytes: Uint8Array): AccessCertificateBody {
-  checkInput(bytes, 'bytes');
-  const what = 'access certificate';
-  if (bytes.length > MAX_CERT_BODY_LENGTH) throw new AuthorityError('malformed', `${what}: body of ${bytes.length} bytes is too long`);
-  const r = reader(bytes, what);
-  readFormat(r, ACCESS_CERTIFICATE_FORMAT, what);
-  const subject = r.bytes(32, 'subject').slice();
-  const identity = readIdentityFor(r, subject, `${what} identity`);
-  const network = readNetwork(r, `${what} network`);
+  const { what } = CERT_BODY;
+  const r = openBody(bytes, 'bytes', CERT_BODY);
+  const { subject, identity, network } = readSubjectHead(r, what);
   const serial = r.bytes(16, 'serial').slice();
   const issuedAt = readTime(r, 'issuedAt');
   const expiresAt = readTime(r, 'expiresAt');
@@ -292,16 +309,12 @@ export function decodeCertificateBody(bytes: Uint8Array): AccessCertificateBody 
 export function issueCertificateSignature(suite: CryptoSuite, body: AccessCertificateBody, secretKey: Uint8Array): CertificateSignature {
   assertBytes(secretKey, 'secretKey', 32);
   const bytes = encodeCertificateBody(body);
-  return { signer: suite.ed25519PublicKey(secretKey), signature: suite.ed25519Sign(signingDigest(suite, CONTEXT_ACCESS_CERT, bytes), secretKey) };
+  return signEntry(suite, CONTEXT_ACCESS_CERT, bytes, secretKey);
 }
 
 /** True when `sig` is a valid signature by sig.signer over the encoded body `body`. */
 export function verifyCertificateSignature(suite: CryptoSuite, body: Uint8Array, sig: CertificateSignature): boolean {
-  assertBytes(body, 'body');
-  if (typeof sig !== 'object' || sig === null) throw new TypeError('sig must be an object');
-  assertBytes(sig.signer, 'sig.signer', 32);
-  assertBytes(sig.signature, 'sig.signature', 64);
-  return suite.ed25519Verify(sig.signature, signingDigest(suite, CONTEXT_ACCESS_CERT, body), sig.signer);
+  return verifyEntry(suite, CONTEXT_ACCESS_CERT, body, sig);
 }
 
 /**
@@ -310,49 +323,12 @@ export function verifyCertificateSignature(suite: CryptoSuite, body: Uint8Array,
  * verify them; verifyAccessCertificate does.
  */
 export function combineCertificateSignatures(body: AccessCertificateBody, signatures: readonly CertificateSignature[]): Uint8Array {
-  const bodyBytes = encodeCertificateBody(body);
-  if (!Array.isArray(signatures)) throw new TypeError('signatures must be an array');
-  const bySigner = new Map<string, CertificateSignature>();
-  signatures.forEach((s: CertificateSignature, i) => {
-    if (typeof s !== 'object' || s === null) throw new TypeError(`signatures[${i}] must be an object`);
-    assertBytes(s.signer, `signatures[${i}].signer`, 32);
-    assertBytes(s.signature, `signatures[${i}].signature`, 64);
-    const prev = bySigner.get(toHex(s.signer));
-    if (prev !== undefined) {
-      if (!equalBytes(prev.signature, s.signature)) throw new RangeError(`signatures[${i}] is a second, different signature by one signer`);
-      return;
-    }
-    bySigner.set(toHex(s.signer), { signer: s.signer.slice(), signature: s.signature.slice() });
-  });
-  const sigs = [...bySigner.values()].sort((a, b) => compareBytes(a.signer, b.signer));
-  if (sigs.length > MAX_CERTIFICATE_SIGNATURES) throw new RangeError(`at most ${MAX_CERTIFICATE_SIGNATURES} signatures`);
-  const w = new Writer().u8(ACCESS_CERTIFICATE_FORMAT).u16(bodyBytes.length).bytes(bodyBytes).u8(sigs.length);
-  for (const s of sigs) w.bytes(s.signer).bytes(s.signature);
-  return w.finish();
+  return encodeMultiSigned(CERTIFICATE, encodeCertificateBody(body), signatures);
 }
 
 /** Parses an access certificate (layout, canonical signature order). Throws AuthorityError. */
 export function parseAccessCertificate(bytes: Uint8Array): UnverifiedAccessCertificate {
-  checkInput(bytes, 'bytes');
-  const what = 'access certificate';
-  if (bytes.length > MAX_ACCESS_CERTIFICATE_LENGTH) throw new AuthorityError('malformed', `${what} of ${bytes.length} bytes is too long`);
-  const r = reader(bytes, what);
-  readFormat(r, ACCESS_CERTIFICATE_FORMAT, what);
-  const len = r.u16('body length');
-  const body = r.bytes(len, 'body').slice();
-  const count = r.u8('signature count');
-  if (count > MAX_CERTIFICATE_SIGNATURES) throw new AuthorityError('malformed', `${what}: ${count} signatures, at most ${MAX_CERTIFICATE_SIGNATURES}`);
-  const signatures: CertificateSignature[] = [];
-  for (let i = 0; i < count; i++) {
-    const signer = r.bytes(32, `signature ${i} signer`).slice();
-    const signature = r.bytes(64, `signature ${i}`).slice();
-    const prev = signatures[i - 1];
-    if (prev !== undefined && compareBytes(prev.signer, signer) >= 0) {
-      throw new AuthorityError('not-canonical', `${what}: signature ${i} is out of signer order or repeats a signer`);
-    }
-    signatures.push({ signer, signature });
-  }
-  expectEnd(r, what);
+  const { body, signatures } = parseMultiSigned(bytes, CERTIFICATE, fail);
   return { claimed: decodeCertificateBody(body), body, signatures, bytes: bytes.slice() };
 }
 
@@ -372,9 +348,13 @@ export interface VerifyCertificateOptions {
   readonly maxClockSkewMs?: number;
 }
 
+/**
+ * Validates a trust configuration; returns copies of the keys. Any threshold from 1 to the number
+ * of keys is accepted (the discovery consensus, checkConsensusTrust, demands a strict majority).
+ */
 export function checkCertificateTrust(trust: CertificateTrust, name = 'trust'): { keys: Uint8Array[]; threshold: number } {
   if (typeof trust !== 'object' || trust === null) throw new TypeError(`${name} must be an object`);
-  const keys = checkKeyList(trust.authorityKeys, `${name}.authorityKeys`);
+  const keys = checkKeyList(trust.authorityKeys, `${name}.authorityKeys`, { nonEmpty: true });
   const t = trust.threshold;
   if (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > keys.length) {
     throw new RangeError(`${name}.threshold must be an integer 1..${keys.length}, got ${String(t)}`);
@@ -395,7 +375,7 @@ export function verifyAccessCertificate(
   }
   const { keys, threshold } = checkCertificateTrust(trust);
   checkTime(now, 'now');
-  if (options.network !== undefined) checkNetwork(options.network, 'options.network');
+  if (options.network !== undefined) checkAscii(options.network, NETWORK_FIELD, 'options.network');
   if (options.subject !== undefined) assertBytes(options.subject, 'options.subject', 32);
   const skew = options.maxClockSkewMs ?? 0;
   checkTime(skew, 'options.maxClockSkewMs');
@@ -409,30 +389,19 @@ export function verifyAccessCertificate(
   if (now + skew < body.issuedAt) throw new AuthorityError('not-yet-valid', `certificate issued at ${body.issuedAt} (now ${now})`);
   if (now >= body.expiresAt) throw new AuthorityError('expired', `certificate expired at ${body.expiresAt} (now ${now})`);
 
-  const trusted = new Set(keys.map(toHex));
-  const digest = signingDigest(suite, CONTEXT_ACCESS_CERT, cert.body);
-  const signers: Uint8Array[] = [];
-  const ignored: { signer: Uint8Array; reason: 'unknown-signer' | 'bad-signature' }[] = [];
-  const counted = new Set<string>();
-  cert.signatures.forEach((s, i) => {
-    assertBytes(s.signer, `cert.signatures[${i}].signer`, 32);
-    assertBytes(s.signature, `cert.signatures[${i}].signature`, 64);
-    const k = toHex(s.signer);
-    if (!trusted.has(k)) ignored.push({ signer: s.signer, reason: 'unknown-signer' });
-    else if (counted.has(k) || !suite.ed25519Verify(s.signature, digest, s.signer)) ignored.push({ signer: s.signer, reason: 'bad-signature' });
-    else {
-      counted.add(k);
-      signers.push(s.signer);
-    }
-  });
-  if (signers.length < threshold) {
-    const bad = ignored.filter((x) => x.reason === 'bad-signature').length;
-    const unknown = ignored.length - bad;
-    const tally = `${signers.length} valid of ${threshold} needed; ${bad} failed to verify, ${unknown} from keys not trusted`;
-    if (bad > 0) throw new AuthorityError('bad-signature', `certificate signatures: ${tally}`);
-    if (signers.length + unknown >= threshold) throw new AuthorityError('unknown-signer', `certificate signatures: ${tally}`);
-    throw new AuthorityError('too-few-signatures', `certificate signatures: ${tally}`);
-  }
+  const { signers, ignored } = countSignatures(
+    suite,
+    {
+      context: CONTEXT_ACCESS_CERT,
+      body: cert.body,
+      signatures: cert.signatures,
+      name: 'cert.signatures',
+      trusted: keys,
+      threshold,
+      what: 'certificate',
+    },
+    fail,
+  );
   return { ...body, body: cert.body, bytes: cert.bytes, signers, ignored } as unknown as VerifiedAccessCertificate;
 }
 

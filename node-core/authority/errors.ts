@@ -6,6 +6,7 @@
  * (a parameter of the wrong type, a value the caller controls out of range, an unusable trust
  * configuration) throw TypeError or RangeError instead, naming the parameter.
  */
+import { CodedError, isCodedError } from '../util/coded-error';
 
 export const AUTHORITY_ERROR_CODES = [
   /** The bytes do not follow the layout: cut short, trailing bytes, a length or value out of range. */
@@ -44,17 +45,11 @@ export const AUTHORITY_ERROR_CODES = [
 
 export type AuthorityErrorCode = (typeof AUTHORITY_ERROR_CODES)[number];
 
-export class AuthorityError extends Error {
+export class AuthorityError extends CodedError<AuthorityErrorCode> {
   override readonly name = 'AuthorityError';
-  constructor(
-    readonly code: AuthorityErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** True when `e` is an AuthorityError (optionally with the given code). */
 export function isAuthorityError(e: unknown, code?: AuthorityErrorCode): e is AuthorityError {
-  return e instanceof AuthorityError && (code === undefined || e.code === code);
+  return isCodedError(AuthorityError, e, code);
 }

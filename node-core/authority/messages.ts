@@ -23,6 +23,7 @@
  * Does not: send anything, or pick the authorities to ask.
  */
 import { Writer, assertBytes } from '../util/bytes';
+import { checkInput } from '../util/codec';
 import {
   type AccessCertificateBody,
   type CertificateSignature,
@@ -31,7 +32,7 @@ import {
   encodeCertificateBody,
 } from './certificate';
 import { AuthorityError, type AuthorityErrorCode } from './errors';
-import { checkInput, expectEnd, reader } from './internal';
+import { expectEnd, reader } from './internal';
 import { MAX_SIGNED_REGISTRATION_LENGTH } from './registration';
 import type { RegisterOutcome } from './registry';
 

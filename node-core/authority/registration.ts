@@ -26,21 +26,10 @@
  */
 import type { CryptoSuite } from '../crypto/api';
 import { Writer, assertBytes, equalBytes, utf8 } from '../util/bytes';
+import { checkTime, writeTime } from '../util/codec';
+import { type SingleSignedLayout, parseSingleSigned, sealSingleSigned, signingDigest } from '../util/signed';
 import { AuthorityError } from './errors';
-import {
-  CONTEXT_REGISTER,
-  checkIdentityFor,
-  checkInput,
-  checkTime,
-  expectEnd,
-  readFormat,
-  readIdentityFor,
-  readTime,
-  reader,
-  signingDigest,
-  writeIdentity,
-  writeTime,
-} from './internal';
+import { CONTEXT_REGISTER, checkIdentityFor, expectEnd, fail, openBody, readIdentityFor, readTime, writeIdentity } from './internal';
 
 export const REGISTRATION_FORMAT = 1;
 export const MAX_DISPLAY_NAME_CHARS = 64;
@@ -50,6 +39,9 @@ export const MAX_REGISTRATION_BODY_LENGTH = 1 + 32 + 1 + 128 + 2 + MAX_DISPLAY_N
 export const MAX_SIGNED_REGISTRATION_LENGTH = 2 + MAX_REGISTRATION_BODY_LENGTH + 64;
 /** Default freshness window for createdAt: ten minutes either way. */
 export const DEFAULT_REGISTRATION_WINDOW_MS = 10 * 60 * 1000;
+
+const REGISTRATION_BODY = { what: 'registration', format: REGISTRATION_FORMAT, maxLength: MAX_REGISTRATION_BODY_LENGTH };
+const SIGNED_REGISTRATION: SingleSignedLayout = { what: 'signed registration', lengthBits: 16, maxLength: MAX_SIGNED_REGISTRATION_LENGTH };
 
 export interface Registration {
   readonly publicKey: Uint8Array;
@@ -124,11 +116,8 @@ export function encodeRegistrationBody(reg: Registration): Uint8Array {
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function decodeRegistrationBody(body: Uint8Array): Registration {
-  checkInput(body, 'body');
-  const what = 'registration';
-  if (body.length > MAX_REGISTRATION_BODY_LENGTH) throw new AuthorityError('malformed', `${what}: body of ${body.length} bytes is too long`);
-  const r = reader(body, what);
-  readFormat(r, REGISTRATION_FORMAT, what);
+  const { what } = REGISTRATION_BODY;
+  const r = openBody(body, 'body', REGISTRATION_BODY);
   const publicKey = r.bytes(32, 'public key').slice();
   const identity = readIdentityFor(r, publicKey, `${what} identity`);
   const present = r.u8('display name flag');
@@ -160,19 +149,12 @@ export function createRegistration(suite: CryptoSuite, reg: Registration, secret
   assertBytes(secretKey, 'secretKey', 32);
   const body = encodeRegistrationBody(reg);
   if (!equalBytes(suite.ed25519PublicKey(secretKey), reg.publicKey)) throw new RangeError('secretKey does not belong to registration.publicKey');
-  const signature = suite.ed25519Sign(signingDigest(suite, CONTEXT_REGISTER, body), secretKey);
-  return new Writer().u16(body.length).bytes(body).bytes(signature).finish();
+  return sealSingleSigned(suite, CONTEXT_REGISTER, body, secretKey, SIGNED_REGISTRATION.lengthBits);
 }
 
 /** Parses a signed registration (layout and identity string only). Throws AuthorityError. */
 export function parseRegistration(bytes: Uint8Array): UnverifiedRegistration {
-  checkInput(bytes, 'bytes');
-  if (bytes.length > MAX_SIGNED_REGISTRATION_LENGTH) throw new AuthorityError('malformed', `signed registration of ${bytes.length} bytes is too long`);
-  const r = reader(bytes, 'signed registration');
-  const len = r.u16('body length');
-  const body = r.bytes(len, 'body').slice();
-  const signature = r.bytes(64, 'signature').slice();
-  expectEnd(r, 'signed registration');
+  const { body, signature } = parseSingleSigned(bytes, SIGNED_REGISTRATION, fail);
   return { claimed: decodeRegistrationBody(body), body, signature, bytes: bytes.slice() };
 }
 

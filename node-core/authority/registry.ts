@@ -24,7 +24,7 @@
  * VerifiedRegistration this takes), or rate-limit registrations.
  */
 import { assertBytes, equalBytes, toHex } from '../util/bytes';
-import { checkTime, compareBytes } from './internal';
+import { checkTime, compareBytes } from '../util/codec';
 import type { VerifiedRegistration } from './registration';
 
 export type RegisterOutcome = 'created' | 'updated' | 'unchanged';

@@ -27,6 +27,7 @@
  */
 import type { CryptoSuite } from '../crypto/api';
 import { assertBytes, equalBytes, toHex } from '../util/bytes';
+import { NETWORK_FIELD, checkAscii, checkTime } from '../util/codec';
 import {
   type AccessCertificateBody,
   type CertificateRequest,
@@ -45,7 +46,6 @@ import {
   verifyCertificateRequest,
 } from './certificate';
 import { AuthorityError } from './errors';
-import { checkNetwork, checkTime } from './internal';
 import {
   type AuthorityMessage,
   type CertificateResult,
@@ -130,7 +130,7 @@ export class AuthorityService {
   constructor(config: AuthorityServiceConfig) {
     if (typeof config !== 'object' || config === null) throw new TypeError('config must be an object');
     if (typeof config.suite !== 'object' || config.suite === null) throw new TypeError('config.suite must be a CryptoSuite');
-    checkNetwork(config.network, 'config.network');
+    checkAscii(config.network, NETWORK_FIELD, 'config.network');
     assertBytes(config.secretKey, 'config.secretKey', 32);
     const reg = config.registry as Partial<IdentityRegistry> | null;
     if (typeof reg !== 'object' || reg === null || typeof reg.register !== 'function' || typeof reg.get !== 'function') {

@@ -11,9 +11,9 @@
  */
 import type { CryptoSuite } from '../crypto/api';
 import { assertBytes, equalBytes } from '../util/bytes';
+import { checkTime } from '../util/codec';
 import { type ConsensusTrust, type VerifiedConsensus, checkConsensusTrust, parseSignedConsensus, verifyConsensus } from './consensus';
 import { DirectoryError, type DirectoryErrorCode } from './errors';
-import { checkTime } from './internal';
 import { type DiscoveryMessage, decodeDiscoveryMessage, encodeDiscoveryMessage } from './messages';
 
 export interface ConsensusCacheConfig {

@@ -36,12 +36,13 @@
  *   1. the body decodes ('malformed', 'unsupported-version', 'not-canonical');
  *   2. body.network = trust.network ('wrong-network');
  *   3. now ≥ validAfter − maxClockSkewMs ('not-yet-valid'); now < validUntil ('expired');
- *   4. signatures. An entry whose signer is not in trust.discoveryKeys is ignored without being
- *      checked; an entry from a trusted key that does not verify is ignored too. Only valid
- *      signatures from trusted keys count, each key once. With at least `threshold` of them the
- *      consensus is accepted, and the ignored entries are listed in `ignored` (a proxy may have
- *      added junk; it cannot remove the valid ones' weight). Short of the threshold, the error
- *      says why, in this order of precedence:
+ *   4. signatures (counted by countSignatures in node-core/util/signed.ts, with the same rules
+ *      as access certificates). An entry whose signer is not in trust.discoveryKeys is ignored
+ *      without being checked; an entry from a trusted key that does not verify is ignored too.
+ *      Only valid signatures from trusted keys count, each key once. With at least `threshold`
+ *      of them the consensus is accepted, and the ignored entries are listed in `ignored` (a
+ *      proxy may have added junk; it cannot remove the valid ones' weight). Short of the
+ *      threshold, the error says why, in this order of precedence:
  *        'bad-signature'      some entry from a trusted key failed to verify (tampering, or a
  *                             discovery node that signed a different body);
  *        'unknown-signer'     no such failure, but the unknown signers would have made up the
@@ -55,30 +56,21 @@
  * Does not: fetch, serve or cache consensus documents, or decide when to vote (voting.ts).
  */
 import type { CryptoSuite } from '../crypto/api';
-import { Writer, assertBytes, equalBytes, toHex } from '../util/bytes';
-import { type NodeAddress, readAddresses, writeAddresses } from './address';
-import { type NodeRole, bitsToRoles, checkU32, rolesToBits } from './descriptor';
-import { DirectoryError } from './errors';
+import { Writer, assertBytes, toHex } from '../util/bytes';
+import { NETWORK_FIELD, checkAscii, checkKeyList, checkTime, compareBytes, writeAscii, writeTime } from '../util/codec';
 import {
-  CONTEXT_CONSENSUS,
-  NETWORK_FIELD,
-  NICKNAME_FIELD,
-  VERSION_FIELD,
-  checkAscii,
-  checkInput,
-  checkKeyList,
-  checkTime,
-  compareBytes,
-  copy,
-  expectEnd,
-  readAscii,
-  readFormat,
-  readTime,
-  reader,
-  signingDigest,
-  writeAscii,
-  writeTime,
-} from './internal';
+  type IgnoredSignature,
+  type MultiSignedLayout,
+  canonicalSignatures as canonicalEntries,
+  countSignatures,
+  encodeMultiSigned,
+  parseMultiSigned,
+  signEntry,
+  verifyEntry,
+} from '../util/signed';
+import { type NodeFacts, bitsToRoles, checkOnionKey, checkU32, readNodeInfo, readOnionKey, rolesToBits, writeNodeInfo } from './descriptor';
+import { DirectoryError } from './errors';
+import { CONTEXT_CONSENSUS, copy, expectEnd, fail, openBody, readAscii, readTime } from './internal';
 import type { VerifiedVote } from './vote';
 
 export const CONSENSUS_FORMAT = 1;
@@ -89,6 +81,16 @@ export const MAX_CONSENSUS_SIGNATURES = 64;
 const MAX_NODE_ENTRY_LENGTH = 245;
 export const MAX_CONSENSUS_BODY_LENGTH = 1 + 33 + 4 * 8 + 4 + MAX_CONSENSUS_NODES * MAX_NODE_ENTRY_LENGTH;
 export const MAX_SIGNED_CONSENSUS_LENGTH = 1 + 4 + MAX_CONSENSUS_BODY_LENGTH + 1 + MAX_CONSENSUS_SIGNATURES * 96;
+
+const CONSENSUS_BODY = { what: 'consensus', format: CONSENSUS_FORMAT, maxLength: MAX_CONSENSUS_BODY_LENGTH };
+const SIGNED_CONSENSUS: MultiSignedLayout = {
+  what: 'signed consensus',
+  format: SIGNED_CONSENSUS_FORMAT,
+  lengthBits: 32,
+  maxLength: MAX_SIGNED_CONSENSUS_LENGTH,
+  maxBodyLength: MAX_CONSENSUS_BODY_LENGTH,
+  maxSignatures: MAX_CONSENSUS_SIGNATURES,
+};
 
 export const CONSENSUS_FLAGS = ['running', 'valid', 'onion', 'discovery', 'authority', 'oracle'] as const;
 export type ConsensusFlag = (typeof CONSENSUS_FLAGS)[number];
@@ -102,17 +104,10 @@ export const FLAG_BITS: Readonly<Record<ConsensusFlag, number>> = Object.freeze(
 });
 const ALL_FLAG_BITS = 0x3f;
 
-export interface ConsensusNode {
-  readonly identity: Uint8Array;
-  readonly onionKey: Uint8Array;
-  readonly addresses: readonly NodeAddress[];
-  /** Roles the node claims in its descriptor. */
-  readonly roles: readonly NodeRole[];
+/** One listed node: the facts of the descriptor it was taken from, and what the consensus adds. */
+export interface ConsensusNode extends NodeFacts {
   /** What the discovery nodes grant it (see the header); in CONSENSUS_FLAGS order. */
   readonly flags: readonly ConsensusFlag[];
-  readonly bandwidth: number;
-  readonly version: string;
-  readonly nickname: string;
   /** SHA-256 of the descriptor body this entry was taken from. */
   readonly descriptorDigest: Uint8Array;
 }
@@ -165,10 +160,7 @@ export interface UnverifiedConsensus {
 
 declare const verifiedConsensusBrand: unique symbol;
 
-export interface IgnoredSignature {
-  readonly signer: Uint8Array;
-  readonly reason: 'unknown-signer' | 'bad-signature';
-}
+export type { IgnoredSignature };
 
 export interface VerifiedConsensus extends ConsensusBody {
   readonly [verifiedConsensusBrand]: true;
@@ -220,8 +212,7 @@ export function computeConsensus(votes: readonly VerifiedVote[], params: Consens
   if (typeof params !== 'object' || params === null) throw new TypeError('params must be an object');
   checkAscii(params.network, NETWORK_FIELD, 'params.network');
   const window = consensusWindow(params.period, params.periodMs);
-  const discovery = checkKeyList(params.discoveryKeys, 'params.discoveryKeys');
-  if (discovery.length === 0) throw new RangeError('params.discoveryKeys must not be empty');
+  const discovery = checkKeyList(params.discoveryKeys, 'params.discoveryKeys', { nonEmpty: true });
   const discoverySet = new Set(discovery.map(toHex));
   const authoritySet = params.authorityKeys === undefined ? undefined : new Set(checkKeyList(params.authorityKeys, 'params.authorityKeys').map(toHex));
 
@@ -337,15 +328,12 @@ export function encodeConsensusBody(body: ConsensusBody): Uint8Array {
     if (prev !== undefined && compareBytes(prev.identity, n.identity) >= 0) {
       throw new RangeError(`${name} is not after the previous node in identity order`);
     }
-    assertBytes(n.onionKey, `${name}.onionKey`, 32);
-    if (n.onionKey.every((x) => x === 0)) throw new RangeError(`${name}.onionKey must not be all zero`);
+    checkOnionKey(n.onionKey, `${name}.onionKey`);
     checkFlags(n.flags, `${name}.flags`);
     checkU32(n.bandwidth, `${name}.bandwidth`);
     assertBytes(n.descriptorDigest, `${name}.descriptorDigest`, 32);
     w.bytes(n.identity).bytes(n.onionKey).u8(rolesToBits(n.roles, `${name}.roles`)).u8(flagsToBits(n.flags)).u32(n.bandwidth);
-    writeAddresses(w, n.addresses, `${name}.addresses`);
-    writeAscii(w, n.version, VERSION_FIELD, `${name}.version`);
-    writeAscii(w, n.nickname, NICKNAME_FIELD, `${name}.nickname`);
+    writeNodeInfo(w, n, name);
     w.bytes(n.descriptorDigest);
   });
   return w.finish();
@@ -353,11 +341,8 @@ export function encodeConsensusBody(body: ConsensusBody): Uint8Array {
 
 /** Decodes a consensus body (layout and canonical order). Throws DirectoryError. */
 export function decodeConsensusBody(bytes: Uint8Array): ConsensusBody {
-  checkInput(bytes, 'bytes');
-  const what = 'consensus';
-  if (bytes.length > MAX_CONSENSUS_BODY_LENGTH) throw new DirectoryError('malformed', `${what}: body of ${bytes.length} bytes is too long`);
-  const r = reader(bytes, what);
-  readFormat(r, CONSENSUS_FORMAT, what);
+  const { what } = CONSENSUS_BODY;
+  const r = openBody(bytes, 'bytes', CONSENSUS_BODY);
   const network = readAscii(r, NETWORK_FIELD, `${what} network`);
   const period = readTime(r, 'period');
   const validAfter = readTime(r, 'validAfter');
@@ -378,15 +363,12 @@ export function decodeConsensusBody(bytes: Uint8Array): ConsensusBody {
       if (c === 0) throw new DirectoryError('not-canonical', `${at} repeats the identity of the node before it`);
       if (c > 0) throw new DirectoryError('not-canonical', `${at} is out of ascending identity order`);
     }
-    const onionKey = r.bytes(32, `${at} onion key`).slice();
-    if (onionKey.every((x) => x === 0)) throw new DirectoryError('malformed', `${at}: onion key is all zero`);
+    const onionKey = readOnionKey(r, `${at} onion key`, at);
     const roles = bitsToRoles(r.u8(`${at} roles`), at);
     const flagBits = r.u8(`${at} flags`);
     if ((flagBits & ~ALL_FLAG_BITS) !== 0) throw new DirectoryError('malformed', `${at}: unknown flag bits 0x${flagBits.toString(16)}`);
     const bandwidth = r.u32(`${at} bandwidth`);
-    const addresses = readAddresses(r, `${at} addresses`);
-    const version = readAscii(r, VERSION_FIELD, `${at} version`);
-    const nickname = readAscii(r, NICKNAME_FIELD, `${at} nickname`);
+    const { addresses, version, nickname } = readNodeInfo(r, at);
     const descriptorDigest = r.bytes(32, `${at} descriptor digest`).slice();
     nodes.push({ identity, onionKey, addresses, roles, flags: bitsToFlags(flagBits), bandwidth, version, nickname, descriptorDigest });
   }
@@ -401,19 +383,12 @@ export function decodeConsensusBody(bytes: Uint8Array): ConsensusBody {
 export function signConsensus(suite: CryptoSuite, body: Uint8Array, secretKey: Uint8Array): ConsensusSignature {
   assertBytes(body, 'body');
   assertBytes(secretKey, 'secretKey', 32);
-  return {
-    signer: suite.ed25519PublicKey(secretKey),
-    signature: suite.ed25519Sign(signingDigest(suite, CONTEXT_CONSENSUS, body), secretKey),
-  };
+  return signEntry(suite, CONTEXT_CONSENSUS, body, secretKey);
 }
 
 /** True when `sig` is a valid signature by `sig.signer` over `body`. Never throws for bad bytes. */
 export function verifyConsensusSignature(suite: CryptoSuite, body: Uint8Array, sig: ConsensusSignature): boolean {
-  assertBytes(body, 'body');
-  if (typeof sig !== 'object' || sig === null) throw new TypeError('sig must be an object');
-  assertBytes(sig.signer, 'sig.signer', 32);
-  assertBytes(sig.signature, 'sig.signature', 64);
-  return suite.ed25519Verify(sig.signature, signingDigest(suite, CONTEXT_CONSENSUS, body), sig.signer);
+  return verifyEntry(suite, CONTEXT_CONSENSUS, body, sig);
 }
 
 /**
@@ -421,21 +396,7 @@ export function verifyConsensusSignature(suite: CryptoSuite, body: Uint8Array, s
  * signatures from one signer are a RangeError).
  */
 export function canonicalSignatures(signatures: readonly ConsensusSignature[], name = 'signatures'): ConsensusSignature[] {
-  if (!Array.isArray(signatures)) throw new TypeError(`${name} must be an array`);
-  const bySigner = new Map<string, ConsensusSignature>();
-  signatures.forEach((s: ConsensusSignature, i) => {
-    if (typeof s !== 'object' || s === null) throw new TypeError(`${name}[${i}] must be an object`);
-    assertBytes(s.signer, `${name}[${i}].signer`, 32);
-    assertBytes(s.signature, `${name}[${i}].signature`, 64);
-    const k = toHex(s.signer);
-    const prev = bySigner.get(k);
-    if (prev !== undefined) {
-      if (!equalBytes(prev.signature, s.signature)) throw new RangeError(`${name}[${i}] is a second, different signature by one signer`);
-      return;
-    }
-    bySigner.set(k, { signer: copy(s.signer), signature: copy(s.signature) });
-  });
-  return [...bySigner.values()].sort((a, b) => compareBytes(a.signer, b.signer));
+  return canonicalEntries(signatures, name);
 }
 
 /** Encodes a signed consensus: the body (checked with decodeConsensusBody) and its signatures. */
@@ -447,36 +408,12 @@ export function encodeSignedConsensus(body: Uint8Array, signatures: readonly Con
     if (e instanceof DirectoryError) throw new RangeError(`body is not a valid consensus body: ${e.message}`);
     throw e;
   }
-  const sigs = canonicalSignatures(signatures);
-  if (sigs.length > MAX_CONSENSUS_SIGNATURES) throw new RangeError(`at most ${MAX_CONSENSUS_SIGNATURES} signatures`);
-  const w = new Writer().u8(SIGNED_CONSENSUS_FORMAT).u32(body.length).bytes(body).u8(sigs.length);
-  for (const s of sigs) w.bytes(s.signer).bytes(s.signature);
-  return w.finish();
+  return encodeMultiSigned(SIGNED_CONSENSUS, body, signatures);
 }
 
 /** Parses a signed consensus (layout, canonical order of nodes and signatures). Throws DirectoryError. */
 export function parseSignedConsensus(bytes: Uint8Array): UnverifiedConsensus {
-  checkInput(bytes, 'bytes');
-  const what = 'signed consensus';
-  if (bytes.length > MAX_SIGNED_CONSENSUS_LENGTH) throw new DirectoryError('malformed', `${what} of ${bytes.length} bytes is too long`);
-  const r = reader(bytes, what);
-  readFormat(r, SIGNED_CONSENSUS_FORMAT, what);
-  const len = r.u32('body length');
-  if (len > MAX_CONSENSUS_BODY_LENGTH) throw new DirectoryError('malformed', `${what}: body length ${len} is too long`);
-  const body = r.bytes(len, 'body').slice();
-  const count = r.u8('signature count');
-  if (count > MAX_CONSENSUS_SIGNATURES) throw new DirectoryError('malformed', `${what}: ${count} signatures, at most ${MAX_CONSENSUS_SIGNATURES}`);
-  const signatures: ConsensusSignature[] = [];
-  for (let i = 0; i < count; i++) {
-    const signer = r.bytes(32, `signature ${i} signer`).slice();
-    const signature = r.bytes(64, `signature ${i}`).slice();
-    const prev = signatures[i - 1];
-    if (prev !== undefined && compareBytes(prev.signer, signer) >= 0) {
-      throw new DirectoryError('not-canonical', `${what}: signature ${i} is out of signer order or repeats a signer`);
-    }
-    signatures.push({ signer, signature });
-  }
-  expectEnd(r, what);
+  const { body, signatures } = parseMultiSigned(bytes, SIGNED_CONSENSUS, fail);
   const claimed = decodeConsensusBody(body);
   return { claimed, body, signatures, bytes: copy(bytes) };
 }
@@ -485,8 +422,7 @@ export function parseSignedConsensus(bytes: Uint8Array): UnverifiedConsensus {
 export function checkConsensusTrust(trust: ConsensusTrust, name = 'trust'): { network: string; keys: Uint8Array[]; threshold: number } {
   if (typeof trust !== 'object' || trust === null) throw new TypeError(`${name} must be an object`);
   checkAscii(trust.network, NETWORK_FIELD, `${name}.network`);
-  const keys = checkKeyList(trust.discoveryKeys, `${name}.discoveryKeys`);
-  if (keys.length === 0) throw new RangeError(`${name}.discoveryKeys must not be empty`);
+  const keys = checkKeyList(trust.discoveryKeys, `${name}.discoveryKeys`, { nonEmpty: true });
   const t = trust.threshold;
   if (typeof t !== 'number' || !Number.isInteger(t) || t < majorityOf(keys.length) || t > keys.length) {
     throw new RangeError(
@@ -518,30 +454,19 @@ export function verifyConsensus(
   if (now + skew < body.validAfter) throw new DirectoryError('not-yet-valid', `consensus is valid after ${body.validAfter} (now ${now})`);
   if (now >= body.validUntil) throw new DirectoryError('expired', `consensus expired at ${body.validUntil} (now ${now})`);
 
-  const trusted = new Set(keys.map(toHex));
-  const digest = signingDigest(suite, CONTEXT_CONSENSUS, unverified.body);
-  const signers: Uint8Array[] = [];
-  const ignored: IgnoredSignature[] = [];
-  const counted = new Set<string>();
-  for (const s of checkSignatureShapes(unverified.signatures)) {
-    const k = toHex(s.signer);
-    if (!trusted.has(k)) {
-      ignored.push({ signer: s.signer, reason: 'unknown-signer' });
-    } else if (counted.has(k) || !suite.ed25519Verify(s.signature, digest, s.signer)) {
-      ignored.push({ signer: s.signer, reason: 'bad-signature' });
-    } else {
-      counted.add(k);
-      signers.push(s.signer);
-    }
-  }
-  if (signers.length < threshold) {
-    const bad = ignored.filter((x) => x.reason === 'bad-signature').length;
-    const unknown = ignored.length - bad;
-    const tally = `${signers.length} valid of ${threshold} needed; ${bad} failed to verify, ${unknown} from keys not trusted`;
-    if (bad > 0) throw new DirectoryError('bad-signature', `consensus signatures: ${tally}`);
-    if (signers.length + unknown >= threshold) throw new DirectoryError('unknown-signer', `consensus signatures: ${tally}`);
-    throw new DirectoryError('too-few-signatures', `consensus signatures: ${tally}`);
-  }
+  const { signers, ignored } = countSignatures(
+    suite,
+    {
+      context: CONTEXT_CONSENSUS,
+      body: unverified.body,
+      signatures: unverified.signatures,
+      name: 'unverified.signatures',
+      trusted: keys,
+      threshold,
+      what: 'consensus',
+    },
+    fail,
+  );
   return {
     ...body,
     body: unverified.body,
@@ -550,15 +475,6 @@ export function verifyConsensus(
     signers,
     ignored,
   } as unknown as VerifiedConsensus;
-}
-
-/** The signatures as given, with their byte lengths checked; no reordering (parse already did). */
-function checkSignatureShapes(signatures: readonly ConsensusSignature[]): readonly ConsensusSignature[] {
-  signatures.forEach((s, i) => {
-    assertBytes(s.signer, `unverified.signatures[${i}].signer`, 32);
-    assertBytes(s.signature, `unverified.signatures[${i}].signature`, 64);
-  });
-  return signatures;
 }
 
 /** True while the consensus is the freshest a node should expect (now < freshUntil). */

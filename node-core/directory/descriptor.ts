@@ -31,25 +31,12 @@
  * descriptor to a network (votes and the consensus do).
  */
 import type { CryptoSuite } from '../crypto/api';
-import { Writer, assertBytes } from '../util/bytes';
+import { type Reader, Writer, assertBytes } from '../util/bytes';
+import { checkInput, checkTime, writeAscii, writeTime } from '../util/codec';
+import { sealSingleSigned, signingDigest } from '../util/signed';
 import { type NodeAddress, readAddresses, writeAddresses } from './address';
 import { DirectoryError } from './errors';
-import {
-  CONTEXT_DESCRIPTOR,
-  NICKNAME_FIELD,
-  VERSION_FIELD,
-  checkInput,
-  checkTime,
-  copy,
-  expectEnd,
-  readAscii,
-  readFormat,
-  readTime,
-  reader,
-  signingDigest,
-  writeAscii,
-  writeTime,
-} from './internal';
+import { CONTEXT_DESCRIPTOR, NICKNAME_FIELD, VERSION_FIELD, copy, expectEnd, readAscii, readFormat, readTime, reader } from './internal';
 
 export const DESCRIPTOR_FORMAT = 1;
 /** The longest body format 1 can produce is 229 bytes; anything longer is refused unread. */
@@ -63,17 +50,21 @@ export type NodeRole = (typeof NODE_ROLES)[number];
 export const ROLE_BITS: Readonly<Record<NodeRole, number>> = Object.freeze({ onion: 1, discovery: 2, authority: 4, oracle: 8 });
 const ALL_ROLE_BITS = 0x0f;
 
-export interface NodeDescriptor {
+/** What a node says about itself: its descriptor's fields but the times (a consensus entry repeats them). */
+export interface NodeFacts {
   readonly identity: Uint8Array;
   readonly onionKey: Uint8Array;
   /** 1..4 addresses, in the node's order of preference. */
   readonly addresses: readonly NodeAddress[];
-  /** Distinct roles; decoders give them in NODE_ROLES order. */
+  /** Distinct roles the node claims; decoders give them in NODE_ROLES order. */
   readonly roles: readonly NodeRole[];
   /** Advertised bandwidth in KiB/s (u32). */
   readonly bandwidth: number;
   readonly version: string;
   readonly nickname: string;
+}
+
+export interface NodeDescriptor extends NodeFacts {
   readonly publishedAt: number;
   readonly validUntil: number;
 }
@@ -137,9 +128,33 @@ export function checkU32(v: unknown, name: string): asserts v is number {
   }
 }
 
-function checkOnionKey(k: unknown, name: string): asserts k is Uint8Array {
+export function checkOnionKey(k: unknown, name: string): asserts k is Uint8Array {
   assertBytes(k, name, 32);
   if (k.every((x) => x === 0)) throw new RangeError(`${name} must not be all zero`);
+}
+
+/** Reads an onion key (the Reader names it `field` if it is cut short); all zero is 'malformed'. */
+export function readOnionKey(r: Reader, field: string, what: string): Uint8Array {
+  const onionKey = r.bytes(32, field).slice();
+  if (onionKey.every((x) => x === 0)) throw new DirectoryError('malformed', `${what}: onion key is all zero`);
+  return onionKey;
+}
+
+/** addresses | version | nickname: the last fields of a descriptor body and of a consensus entry, encoded alike. */
+export type NodeInfo = Pick<NodeFacts, 'addresses' | 'version' | 'nickname'>;
+
+/** Writes (and checks, naming `${name}.field`) the NodeInfo fields of `n`. */
+export function writeNodeInfo(w: Writer, n: NodeInfo, name: string): void {
+  writeAddresses(w, n.addresses, `${name}.addresses`);
+  writeAscii(w, n.version, VERSION_FIELD, `${name}.version`);
+  writeAscii(w, n.nickname, NICKNAME_FIELD, `${name}.nickname`);
+}
+
+export function readNodeInfo(r: Reader, what: string): NodeInfo {
+  const addresses = readAddresses(r, `${what} addresses`);
+  const version = readAscii(r, VERSION_FIELD, `${what} version`);
+  const nickname = readAscii(r, NICKNAME_FIELD, `${what} nickname`);
+  return { addresses, version, nickname };
 }
 
 /** The descriptor body (format 1). Validates every field; TypeError/RangeError naming the field. */
@@ -156,9 +171,7 @@ export function encodeDescriptorBody(d: NodeDescriptor): Uint8Array {
   w.u8(DESCRIPTOR_FORMAT).bytes(d.identity).bytes(d.onionKey).u8(roleBits).u32(d.bandwidth);
   writeTime(w, d.publishedAt, 'descriptor.publishedAt');
   writeTime(w, d.validUntil, 'descriptor.validUntil');
-  writeAddresses(w, d.addresses, 'descriptor.addresses');
-  writeAscii(w, d.version, VERSION_FIELD, 'descriptor.version');
-  writeAscii(w, d.nickname, NICKNAME_FIELD, 'descriptor.nickname');
+  writeNodeInfo(w, d, 'descriptor');
   return w.finish();
 }
 
@@ -172,22 +185,15 @@ export function decodeDescriptorBody(body: Uint8Array): NodeDescriptor {
   const r = reader(body, what);
   readFormat(r, DESCRIPTOR_FORMAT, what);
   const identity = r.bytes(32, 'identity').slice();
-  const onionKey = r.bytes(32, 'onion key').slice();
-  if (onionKey.every((x) => x === 0)) throw new DirectoryError('malformed', `${what}: onion key is all zero`);
+  const onionKey = readOnionKey(r, 'onion key', what);
   const roles = bitsToRoles(r.u8('roles'), what);
   const bandwidth = r.u32('bandwidth');
   const publishedAt = readTime(r, 'publishedAt');
   const validUntil = readTime(r, 'validUntil');
   if (validUntil <= publishedAt) throw new DirectoryError('malformed', `${what}: validUntil is not after publishedAt`);
-  const addresses = readAddresses(r, `${what} addresses`);
-  const version = readAscii(r, VERSION_FIELD, `${what} version`);
-  const nickname = readAscii(r, NICKNAME_FIELD, `${what} nickname`);
+  const { addresses, version, nickname } = readNodeInfo(r, what);
   expectEnd(r, what);
   return { identity, onionKey, addresses, roles, bandwidth, version, nickname, publishedAt, validUntil };
-}
-
-function assembleSigned(body: Uint8Array, signature: Uint8Array): Uint8Array {
-  return new Writer().u16(body.length).bytes(body).bytes(signature).finish();
 }
 
 /**
@@ -207,11 +213,15 @@ export function signDescriptor(suite: CryptoSuite, body: Uint8Array, secretKey: 
   }
   const pub = suite.ed25519PublicKey(secretKey);
   if (!pub.every((x, i) => x === claimed.identity[i])) throw new RangeError('secretKey does not belong to the descriptor identity');
-  const signature = suite.ed25519Sign(signingDigest(suite, CONTEXT_DESCRIPTOR, body), secretKey);
-  return assembleSigned(body, signature);
+  return sealSingleSigned(suite, CONTEXT_DESCRIPTOR, body, secretKey, 16);
 }
 
-/** Parses a signed descriptor (layout only). Throws DirectoryError. */
+/**
+ * Parses a signed descriptor (layout only). Throws DirectoryError. The envelope is the
+ * single-signed one of node-core/util/signed.ts, but a descriptor also refuses a bodyLength over
+ * MAX_DESCRIPTOR_BODY_LENGTH before reading the body, and its messages state the limits, so it is
+ * read here rather than with parseSingleSigned.
+ */
 export function parseDescriptor(bytes: Uint8Array): UnverifiedDescriptor {
   checkInput(bytes, 'bytes');
   if (bytes.length > MAX_SIGNED_DESCRIPTOR_LENGTH) {

@@ -6,6 +6,7 @@
  * (a parameter of the wrong type, an out-of-range value the caller controls, an invalid trust
  * configuration) throw TypeError or RangeError instead, naming the parameter.
  */
+import { CodedError, isCodedError } from '../util/coded-error';
 
 export const DIRECTORY_ERROR_CODES = [
   /** The bytes do not follow the layout: cut short, trailing bytes, a length or value out of range. */
@@ -40,17 +41,11 @@ export const DIRECTORY_ERROR_CODES = [
 
 export type DirectoryErrorCode = (typeof DIRECTORY_ERROR_CODES)[number];
 
-export class DirectoryError extends Error {
+export class DirectoryError extends CodedError<DirectoryErrorCode> {
   override readonly name = 'DirectoryError';
-  constructor(
-    readonly code: DirectoryErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** True when `e` is a DirectoryError (optionally with the given code). */
 export function isDirectoryError(e: unknown, code?: DirectoryErrorCode): e is DirectoryError {
-  return e instanceof DirectoryError && (code === undefined || e.code === code);
+  return isCodedError(DirectoryError, e, code);
 }

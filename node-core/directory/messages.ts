@@ -21,10 +21,11 @@
  * Does not: open connections, route, or retry.
  */
 import { Writer, assertBytes } from '../util/bytes';
+import { NETWORK_FIELD, checkAscii, checkInput, writeAscii, writeTime } from '../util/codec';
 import { MAX_SIGNED_CONSENSUS_LENGTH } from './consensus';
 import { MAX_SIGNED_DESCRIPTOR_LENGTH } from './descriptor';
 import { DIRECTORY_ERROR_CODES, DirectoryError, type DirectoryErrorCode } from './errors';
-import { NETWORK_FIELD, checkAscii, checkInput, expectEnd, readAscii, readTime, reader, writeAscii, writeTime } from './internal';
+import { expectEnd, readAscii, readTime, reader } from './internal';
 import { MAX_SIGNED_VOTE_LENGTH } from './vote';
 
 export const DiscoveryMessageType = Object.freeze({

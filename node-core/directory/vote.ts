@@ -25,6 +25,8 @@
  */
 import type { CryptoSuite } from '../crypto/api';
 import { Writer, assertBytes, equalBytes, toHex } from '../util/bytes';
+import { NETWORK_FIELD, checkAscii, checkKeyList, checkTime, compareBytes, writeAscii, writeTime } from '../util/codec';
+import { type SingleSignedLayout, parseSingleSigned, sealSingleSigned, signingDigest } from '../util/signed';
 import {
   type DescriptorPolicy,
   MAX_SIGNED_DESCRIPTOR_LENGTH,
@@ -36,29 +38,14 @@ import {
   verifyDescriptor,
 } from './descriptor';
 import { DirectoryError, type DirectoryErrorCode } from './errors';
-import {
-  CONTEXT_VOTE,
-  NETWORK_FIELD,
-  checkAscii,
-  checkInput,
-  checkKeyList,
-  checkTime,
-  compareBytes,
-  copy,
-  expectEnd,
-  readAscii,
-  readFormat,
-  readTime,
-  reader,
-  signingDigest,
-  writeAscii,
-  writeTime,
-} from './internal';
+import { CONTEXT_VOTE, copy, expectEnd, fail, readAscii, readFormat, readTime, reader } from './internal';
 
 export const VOTE_FORMAT = 1;
 export const MAX_VOTE_DESCRIPTORS = 8192;
 export const MAX_VOTE_BODY_LENGTH = 1 + 33 + 32 + 8 + 4 + MAX_VOTE_DESCRIPTORS * (2 + MAX_SIGNED_DESCRIPTOR_LENGTH);
 export const MAX_SIGNED_VOTE_LENGTH = 4 + MAX_VOTE_BODY_LENGTH + 64;
+
+const SIGNED_VOTE: SingleSignedLayout = { what: 'signed vote', lengthBits: 32, maxLength: MAX_SIGNED_VOTE_LENGTH };
 
 export interface VoteHeader {
   readonly network: string;
@@ -163,8 +150,7 @@ export function createVote(
   w.u32(chosen.length);
   for (const d of chosen) w.u16(d.bytes.length).bytes(d.bytes);
   const body = w.finish();
-  const signature = suite.ed25519Sign(signingDigest(suite, CONTEXT_VOTE, body), secretKey);
-  const bytes = new Writer().u32(body.length).bytes(body).bytes(signature).finish();
+  const bytes = sealSingleSigned(suite, CONTEXT_VOTE, body, secretKey, SIGNED_VOTE.lengthBits);
   const vote = {
     network: input.network,
     voter,
@@ -202,13 +188,7 @@ function decodeVoteBody(body: Uint8Array): { header: VoteHeader; descriptors: Un
 
 /** Parses a signed vote (layout and canonical order only). Throws DirectoryError. */
 export function parseVote(bytes: Uint8Array): UnverifiedVote {
-  checkInput(bytes, 'bytes');
-  if (bytes.length > MAX_SIGNED_VOTE_LENGTH) throw new DirectoryError('malformed', `signed vote of ${bytes.length} bytes is too long`);
-  const r = reader(bytes, 'signed vote');
-  const len = r.u32('body length');
-  const body = r.bytes(len, 'body').slice();
-  const signature = r.bytes(64, 'signature').slice();
-  expectEnd(r, 'signed vote');
+  const { body, signature } = parseSingleSigned(bytes, SIGNED_VOTE, fail);
   const { header, descriptors } = decodeVoteBody(body);
   return { claimed: header, descriptors, body, signature, bytes: copy(bytes) };
 }

@@ -41,6 +41,7 @@
  */
 import type { CryptoSuite } from '../crypto/api';
 import { assertBytes, equalBytes, toHex } from '../util/bytes';
+import { checkKeyList, checkTime, compareBytes } from '../util/codec';
 import {
   type ConsensusSignature,
   type ConsensusTrust,
@@ -57,7 +58,6 @@ import {
 } from './consensus';
 import { type DescriptorPolicy, type VerifiedDescriptor, checkDescriptorPolicy, parseDescriptor, verifyDescriptor } from './descriptor';
 import { DirectoryError, type DirectoryErrorCode } from './errors';
-import { checkKeyList, checkTime, compareBytes } from './internal';
 import { type ConsensusSignatureMessage, type DiscoveryMessage, decodeDiscoveryMessage, encodeDiscoveryMessage } from './messages';
 import { MAX_VOTE_DESCRIPTORS, type VerifiedVote, createVote, parseVote, verifyVote } from './vote';
 

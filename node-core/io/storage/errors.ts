@@ -2,6 +2,7 @@
  * The one error type of node-core/io/storage. Every failure of the embedded database reaches
  * callers as a StorageError with a code from the closed union below and the database's path.
  */
+import { CodedError, isCodedError } from '../../util/coded-error';
 
 export const STORAGE_ERROR_CODES = [
   /** The file is not a SQLite database, or its pages are damaged. The file is left as it is. */
@@ -30,19 +31,19 @@ export const STORAGE_ERROR_CODES = [
 
 export type StorageErrorCode = (typeof STORAGE_ERROR_CODES)[number];
 
-export class StorageError extends Error {
+export class StorageError extends CodedError<StorageErrorCode> {
   override readonly name = 'StorageError';
   constructor(
-    readonly code: StorageErrorCode,
+    code: StorageErrorCode,
     readonly path: string,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(code, message, options);
   }
 }
 
 /** True when `e` is a StorageError (optionally with the given code). */
 export function isStorageError(e: unknown, code?: StorageErrorCode): e is StorageError {
-  return e instanceof StorageError && (code === undefined || e.code === code);
+  return isCodedError(StorageError, e, code);
 }
