@@ -145,15 +145,7 @@ export function addressKey(a: NodeAddress): string {
   return `${hostInfo(a.host).canonical}|${a.port}`;
 }
 
-/** Lexicographic order of byte strings (shorter first on a common prefix). */
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const d = a[i]! - b[i]!;
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
-}
+export { compareBytes } from '../util/codec';
 
 /** A map key for byte strings such as 32-byte ids: one character per byte (internal). */
 export function idKey(b: Uint8Array): string {
