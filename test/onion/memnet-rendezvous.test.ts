@@ -5,7 +5,7 @@
  * rendezvous node relays without being able to read; either side closing ends both circuits.
  */
 import { describe, expect, it } from 'vitest';
-import { NTOR_PSP, ntorClientComplete, ntorClientCreate, ntorServerHandle } from '../../node-core/circuit';
+import { NTOR_PSP, ntorClientComplete, ntorClientCreate, ntorServerHandle, RelayCommand } from '../../node-core/circuit';
 import { CircuitClosedError, NTOR_RENDEZVOUS, type ClientCircuit } from '../../node-core/onion/client';
 import { toHex } from '../../node-core/util/bytes';
 import { MemNet, type MemNode } from './memnet';
@@ -106,6 +106,11 @@ describe('rendezvous', () => {
     const c3 = await net.until(client.circuits.build([b.target, rp.target]));
     await expect(net.until(c3.establishRendezvous(cookie, 5000))).rejects.toBeInstanceOf(CircuitClosedError);
     expect(c2.isOpen).toBe(true);
+    // A hop in the middle of a circuit cannot become a rendezvous point.
+    const c4 = await net.until(client.circuits.build([a.target, b.target]));
+    const c4closed = new Promise<CircuitClosedError>((r) => (c4.events.onClose = r));
+    c4.dangerouslySendRelay(0, RelayCommand.EstablishRendezvous, net.suite.randomBytes(32));
+    expect((await net.until(c4closed)).reason).toBe('Protocol');
     // A client's own circuits work as before (no NTOR_PSP confusion with the rendezvous ntor).
     expect(NTOR_PSP.protoId).not.toBe(NTOR_RENDEZVOUS.protoId);
   });

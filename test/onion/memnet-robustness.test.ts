@@ -163,13 +163,14 @@ describe('cells a circuit cannot take', () => {
     await stillServes(net, client, [a, b, c]);
   });
 
-  it('destroys a circuit that asks a hop for a relay command it does not serve', async () => {
+  it('destroys a circuit that sends a hop a relay command no node accepts', async () => {
     const { net, nodes, client } = await setup(2);
     const [a, b] = nodes as [MemNode, MemNode];
     const circuit = await net.until(client.circuits.build([a.target, b.target]));
-    circuit.dangerouslySendRelay(1, RelayCommand.EstablishRendezvous, new Uint8Array(20));
+    // RENDEZVOUS_JOINED_1 travels only from a node to a client; a node never accepts it.
+    circuit.dangerouslySendRelay(1, RelayCommand.RendezvousJoined1, new Uint8Array(32));
     await net.until(closed(circuit));
-    expect(b.events.some((e) => /not supported here/.test(e.detail ?? ''))).toBe(true);
+    expect(b.events.some((e) => /not accepted by a node/.test(e.detail ?? ''))).toBe(true);
     await net.idle();
     expect(net.relayCircuits()).toEqual([0, 0]);
   });
