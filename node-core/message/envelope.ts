@@ -27,6 +27,8 @@ export const AppEvent = Object.freeze({
   DiscoveryPublish: 2003,
   /** Between discovery nodes: votes, signatures and consensus documents (notices). */
   DiscoveryPeer: 2004,
+  /** DHT requests between nodes (node-core/dht/messages.ts), over one-hop circuits. */
+  Dht: 3000,
   /** Diagnostics: the node answers with the same body (reachability and round-trip tests). */
   Echo: 9000,
   /** Diagnostics: the node counts and drops the body; a request with an empty body asks for the count. */

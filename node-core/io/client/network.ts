@@ -35,6 +35,7 @@ export const networkFileSchema = z
     createdAt: z.string(),
     directory: z.object({ periodMs: z.number().int().min(1000), threshold: z.number().int().min(1) }).optional(),
     authority: z.object({ threshold: z.number().int().min(1) }).optional(),
+    dht: z.object({ puzzleBits: z.number().int().min(0).max(32), maxTtlMs: z.number().int().min(1000) }).optional(),
     nodes: z.array(nodeSchema).min(1),
   })
   .passthrough();
@@ -53,6 +54,8 @@ export interface NetworkConfig {
   directory?: { periodMs: number; threshold: number; discoveryKeys: Uint8Array[]; discovery: KnownNode[] };
   /** Present when the network runs authority nodes. */
   authority?: { threshold: number; authorityKeys: Uint8Array[]; authorities: KnownNode[] };
+  /** Present when the nodes run the DHT: the id puzzle's difficulty and the longest record TTL. */
+  dht?: { puzzleBits: number; maxTtlMs: number };
 }
 
 export function parseNetworkFile(text: string, source = 'network file'): NetworkConfig {
@@ -96,6 +99,7 @@ export function parseNetworkFile(text: string, source = 'network file'): Network
     }
     out.authority = { threshold, authorityKeys: authorities.map((a) => a.identity), authorities };
   }
+  if (parsed.data.dht) out.dht = { ...parsed.data.dht };
   return out;
 }
 

@@ -58,6 +58,7 @@ export interface SessionOptions {
 }
 
 export class ClientSession {
+  readonly suite: CryptoSuite;
   readonly network: NetworkConfig;
   readonly onion: OnionClient;
   private readonly cache: ConsensusCache;
@@ -68,6 +69,7 @@ export class ClientSession {
   private closed = false;
 
   constructor(private readonly opts: SessionOptions) {
+    this.suite = opts.suite;
     this.network = typeof opts.network === 'string' ? loadNetworkFile(opts.network) : opts.network;
     const dir = this.network.directory;
     if (!dir) throw new Error('the network file has no directory section: a client cannot verify a node list');

@@ -8,11 +8,15 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { findPuzzleKey } from '../../dht';
 import { createServer } from 'node:net';
 import { base58 } from '@scure/base';
 import { nodeSuite } from '../crypto-node';
-import { loadOrCreateIdentityKey } from '../keystore';
+import { loadOrCreateIdentityKey, writeKeyFile } from '../keystore';
+
+/** S/Kademlia puzzle difficulty on a devnet (the network file carries it). */
+export const DEVNET_PUZZLE_BITS = 8;
 import { OnionKeyRing, ONION_KEY_ROTATION_MS } from '../node/onion-keys';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -47,6 +51,7 @@ export interface NetworkFile {
   createdAt: string;
   directory?: { periodMs: number; threshold: number };
   authority?: { threshold: number };
+  dht?: { puzzleBits: number; maxTtlMs: number };
   nodes: NodeInfo[];
 }
 
@@ -65,6 +70,8 @@ export interface DevnetOptions {
   periodMs?: number;
   /** Signatures an access certificate needs (default: 2, or 1 with a single authority). */
   authorityThreshold?: number;
+  /** Longest lifetime of a DHT record (presence); short on a devnet so expiry is quick to see. */
+  recordTtlMs?: number;
   /** Starts a node process some other way (e.g. inside a network namespace). */
   launch?: (spec: NodeSpec, command: string, args: string[]) => ChildProcess;
   /** Address each node advertises, when it differs from `host` (namespaces). */
@@ -196,7 +203,7 @@ export function freePort(host: string): Promise<number> {
  * so the network file — which every node reads to find the discovery and authority nodes — can
  * be written first.
  */
-async function prepareNode(dir: string, spec: NodeSpec, host: string, port: number): Promise<NodeInfo> {
+async function prepareNode(dir: string, spec: NodeSpec, host: string, port: number, puzzleBits: number | null): Promise<NodeInfo> {
   const nodeDir = join(dir, spec.nickname);
   mkdirSync(nodeDir, { recursive: true, mode: 0o700 });
   const passphraseFile = join(nodeDir, 'passphrase');
@@ -209,6 +216,13 @@ async function prepareNode(dir: string, spec: NodeSpec, host: string, port: numb
   // Devnet keys are throwaway and their passphrase sits beside them, so a lighter scrypt cost
   // (2^12) keeps a 17-node devnet quick to start; operators' nodes use the default (2^15).
   const scrypt = { logN: 12 };
+  const keyPath = join(nodeDir, 'identity.key');
+  if (puzzleBits !== null && !existsSync(keyPath)) {
+    // A DHT node's id must pass the S/Kademlia puzzle: make a key that does (node-core/dht/id.ts).
+    const { secretKey } = findPuzzleKey(nodeSuite, puzzleBits);
+    await writeKeyFile(keyPath, secretKey, passphrase, { suite: nodeSuite, scrypt, overwrite: false });
+    secretKey.fill(0);
+  }
   const secret = await loadOrCreateIdentityKey(join(nodeDir, 'identity.key'), passphrase, nodeSuite, { scrypt });
   const ring = await OnionKeyRing.load(join(nodeDir, 'onion.key'), passphrase, nodeSuite, ONION_KEY_ROTATION_MS, Date.now(), scrypt);
   const identity = base58.encode(nodeSuite.ed25519PublicKey(secret));
@@ -220,11 +234,12 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
   const dir = resolve(opts.dir);
   const host = opts.host ?? '127.0.0.1';
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const withDirectory = opts.layout.some((s) => s.roles.includes('discovery'));
   const infos = await Promise.all(
     opts.layout.map(async (spec) => {
       const nodeHost = opts.hostFor?.(spec) ?? host;
       const port = opts.ports === 'auto' && !opts.hostFor ? await freePort(nodeHost) : spec.port;
-      return prepareNode(dir, spec, nodeHost, port);
+      return prepareNode(dir, spec, nodeHost, port, withDirectory ? DEVNET_PUZZLE_BITS : null);
     }),
   );
   const discovery = opts.layout.filter((s) => s.roles.includes('discovery')).length;
@@ -235,6 +250,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
     createdAt: new Date().toISOString(),
     ...(discovery ? { directory: { periodMs: opts.periodMs ?? 5000, threshold: Math.floor(discovery / 2) + 1 } } : {}),
     ...(authorities ? { authority: { threshold: opts.authorityThreshold ?? Math.min(2, authorities) } } : {}),
+    ...(withDirectory ? { dht: { puzzleBits: DEVNET_PUZZLE_BITS, maxTtlMs: opts.recordTtlMs ?? 60_000 } } : {}),
     nodes: infos,
   };
   const networkFile = join(dir, 'network.json');

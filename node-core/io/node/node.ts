@@ -29,6 +29,7 @@ import { HandlerError } from '../../message/router';
 import { loadNetworkFile, type NetworkConfig } from '../client/network';
 import { SqliteIdentityRegistry } from '../storage';
 import { DirectoryService } from './directory-service';
+import { DhtService } from './dht-service';
 
 export interface NodeInfo {
   nickname: string;
@@ -54,6 +55,7 @@ export class PspNode {
   readonly client: CircuitClient;
   readonly network: NetworkConfig | null;
   readonly directory: DirectoryService | null = null;
+  readonly dht: DhtService | null = null;
   private registry: SqliteIdentityRegistry | null = null;
 
   private constructor(
@@ -100,6 +102,27 @@ export class PspNode {
         log,
         isDiscovery: config.roles.includes('discovery'),
       });
+      const dht = this.network.dht;
+      if (dht && config.roles.includes('onion')) {
+        if (!DhtService.puzzleOk(suite, identity.publicKey, dht.puzzleBits)) {
+          log.warn({ puzzleBits: dht.puzzleBits }, 'identity key fails the DHT id puzzle: this node stays out of the DHT');
+        } else {
+          const directory = this.directory;
+          this.dht = new DhtService({
+            suite,
+            identity,
+            puzzleBits: dht.puzzleBits,
+            maxTtlMs: dht.maxTtlMs,
+            address: () => ({ host: this.info.host, port: this.info.port }),
+            consensus: () => directory.current(),
+            client: this.client,
+            router: this.router,
+            log,
+            // A network on one /16 (a devnet) cannot satisfy per-subnet bucket limits.
+            sameSubnetNetwork: new Set(this.network.nodes.map((n) => (n.addresses[0]?.host ?? '').split('.').slice(0, 2).join('.'))).size === 1,
+          });
+        }
+      }
     }
   }
 
@@ -160,6 +183,7 @@ export class PspNode {
     this.listener.on('link', (link) => this.attach(link));
     if (this.config.roles.includes('authority')) this.startAuthority();
     this.directory?.start();
+    this.dht?.start();
     for (const peer of this.config.peers) this.keepPeer(peer, 0);
     this.rotateTimer = setInterval(() => {
       this.onionKeys.rotateIfDue().then(
@@ -264,6 +288,7 @@ export class PspNode {
   async stop(): Promise<void> {
     this.stopped = true;
     this.directory?.stop();
+    this.dht?.stop();
     this.registry?.close();
     if (this.rotateTimer) clearInterval(this.rotateTimer);
     for (const t of this.reconnectTimers) clearTimeout(t);
