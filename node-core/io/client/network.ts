@@ -8,6 +8,7 @@
  *   { "network": "devnet", "version": 1, "createdAt": "…",
  *     "directory": { "periodMs": 5000, "threshold": 3 },
  *     "authority": { "threshold": 2 },
+ *     "dht": { "puzzleBits": 8, "maxTtlMs": 60000 },
  *     "nodes": [ { "nickname", "roles", "host", "port", "identity", "onionKey" }, … ] }
  *
  * Discovery nodes are the entries with the role "discovery"; authorities those with "authority".
