@@ -4,7 +4,8 @@
  * own when it needs to (CircuitClient), and answering application messages that end at it
  * (MessageRouter). Directory, DHT and the other roles attach to the router as they are built.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { findPuzzleKey } from '../../dht';
 import { join } from 'node:path';
 import { base58 } from '@scure/base';
 import type { Cell } from '../../cell';
@@ -15,7 +16,7 @@ import type { CellChannel, NodeTarget, Observer } from '../../onion/channel';
 import { CircuitClient } from '../../onion/client';
 import { OnionRelay, type OpenChannelRequest } from '../../onion/relay';
 import { equalBytes, toHex } from '../../util/bytes';
-import { loadOrCreateIdentityKey } from '../keystore';
+import { loadOrCreateIdentityKey, writeKeyFile } from '../keystore';
 import type { Link } from '../link/link';
 import { connectLink, LinkListener } from '../link/transport';
 import type { Logger } from '../log';
@@ -148,7 +149,15 @@ export class PspNode {
 
   static async create(config: NodeConfig, suite: CryptoSuite, log: Logger): Promise<PspNode> {
     const passphrase = readPassphrase(config);
-    const secretKey = await loadOrCreateIdentityKey(join(config.dataDir, 'identity.key'), passphrase, suite);
+    const keyPath = join(config.dataDir, 'identity.key');
+    const dht = config.network ? loadNetworkFile(config.network).dht : undefined;
+    if (dht && config.roles.includes('onion') && !existsSync(keyPath)) {
+      // A new DHT node makes an identity key whose id passes the S/Kademlia puzzle.
+      const { secretKey: fresh } = findPuzzleKey(suite, dht.puzzleBits);
+      await writeKeyFile(keyPath, fresh, passphrase, { suite, overwrite: false });
+      fresh.fill(0);
+    }
+    const secretKey = await loadOrCreateIdentityKey(keyPath, passphrase, suite);
     const onionKeys = await OnionKeyRing.load(join(config.dataDir, 'onion.key'), passphrase, suite, config.onionKeyRotationHours * 3600_000);
     return new PspNode(config, { secretKey, publicKey: suite.ed25519PublicKey(secretKey) }, onionKeys, suite, log);
   }
