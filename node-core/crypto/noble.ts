@@ -15,18 +15,16 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { ctr } from '@noble/ciphers/aes.js';
 import { assertBytes, concatBytes, equalBytes } from '../util/bytes';
-import { CryptoError, type CryptoSuite, type CtrStream, type RunningHash } from './api';
+import { checkAead, checkAesCtr, checkHkdf, checkRandomLength, checkX25519, tagMismatchError, weakKeyError } from './checks';
+import type { CryptoSuite, CtrStream, RunningHash } from './api';
 import { passesStrictPrechecks } from './ed25519-strict';
 
 const EMPTY = new Uint8Array(0);
 
-/** The largest `randomBytes` request either suite serves (internal; both suites share it). */
-export const MAX_RANDOM_BYTES = 1 << 24;
+export { MAX_RANDOM_BYTES } from './checks';
 
 function randomBytes(length: number): Uint8Array {
-  if (!Number.isInteger(length) || length < 0 || length > MAX_RANDOM_BYTES) {
-    throw new RangeError(`randomBytes: length must be an integer in 0..${MAX_RANDOM_BYTES}, got ${length}`);
-  }
+  checkRandomLength(length);
   const out = new Uint8Array(length);
   // getRandomValues fills at most 65536 bytes per call.
   for (let off = 0; off < length; off += 65536) {
@@ -127,12 +125,7 @@ export const nobleSuite: CryptoSuite = {
     return hmac(sha256, key, data);
   },
   hkdfSha256(ikm, salt, info, length) {
-    assertBytes(ikm, 'ikm');
-    assertBytes(salt, 'salt');
-    assertBytes(info, 'info');
-    if (!Number.isInteger(length) || length < 1 || length > 255 * 32) {
-      throw new RangeError(`hkdfSha256: length must be in 1..8160, got ${length}`);
-    }
+    checkHkdf(ikm, salt, info, length);
     return hkdf(sha256, ikm, salt, info, length);
   },
 
@@ -161,44 +154,34 @@ export const nobleSuite: CryptoSuite = {
     return x25519.getPublicKey(secretKey);
   },
   x25519(secretKey, peerPublicKey) {
-    assertBytes(secretKey, 'secretKey', 32);
-    assertBytes(peerPublicKey, 'peerPublicKey', 32);
+    checkX25519(secretKey, peerPublicKey);
     let shared: Uint8Array;
     try {
       shared = x25519.getSharedSecret(secretKey, peerPublicKey);
     } catch {
-      throw new CryptoError('weak-key', 'x25519: peer public key gives an all-zero shared secret');
+      throw weakKeyError();
     }
     let acc = 0;
     for (const b of shared) acc |= b;
-    if (acc === 0) throw new CryptoError('weak-key', 'x25519: peer public key gives an all-zero shared secret');
+    if (acc === 0) throw weakKeyError();
     return shared;
   },
 
   aeadSeal(key, nonce, plaintext, aad = EMPTY) {
-    assertBytes(key, 'key', 32);
-    assertBytes(nonce, 'nonce', 12);
-    assertBytes(plaintext, 'plaintext');
-    assertBytes(aad, 'aad');
+    checkAead(key, nonce, plaintext, 'plaintext', aad);
     return chacha20poly1305(key, nonce, aad).encrypt(plaintext);
   },
   aeadOpen(key, nonce, sealed, aad = EMPTY) {
-    assertBytes(key, 'key', 32);
-    assertBytes(nonce, 'nonce', 12);
-    assertBytes(sealed, 'sealed');
-    assertBytes(aad, 'aad');
-    if (sealed.length < 16) throw new CryptoError('auth-failed', 'aeadOpen: input shorter than the tag');
+    checkAead(key, nonce, sealed, 'sealed', aad);
     try {
       return chacha20poly1305(key, nonce, aad).decrypt(sealed);
     } catch {
-      throw new CryptoError('auth-failed', 'aeadOpen: authentication tag does not verify');
+      throw tagMismatchError();
     }
   },
 
   aesCtr(key, iv) {
-    assertBytes(key, 'key');
-    if (key.length !== 16 && key.length !== 32) throw new RangeError('aesCtr: key must be 16 or 32 bytes');
-    assertBytes(iv, 'iv', 16);
+    checkAesCtr(key, iv);
     return new NobleCtr(key.slice(), iv.slice());
   },
 };

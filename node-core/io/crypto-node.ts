@@ -28,9 +28,9 @@ import {
   type Hash,
   type KeyObject,
 } from 'node:crypto';
-import { CryptoError, type CryptoSuite, type CtrStream, type RunningHash } from '../crypto/api';
+import type { CryptoSuite, CtrStream, RunningHash } from '../crypto/api';
 import { passesStrictPrechecks } from '../crypto/ed25519-strict';
-import { MAX_RANDOM_BYTES } from '../crypto/noble';
+import { checkAead, checkAesCtr, checkHkdf, checkRandomLength, checkX25519, tagMismatchError, weakKeyError } from '../crypto/checks';
 import type { ScryptKdf } from '../crypto/sealed';
 import { assertBytes, concatBytes, fromHex } from '../util/bytes';
 
@@ -133,9 +133,7 @@ function ed25519PublicKeyObject(raw: Uint8Array): KeyObject {
 }
 
 function randomBytes(length: number): Uint8Array {
-  if (!Number.isInteger(length) || length < 0 || length > MAX_RANDOM_BYTES) {
-    throw new RangeError(`randomBytes: length must be an integer in 0..${MAX_RANDOM_BYTES}, got ${length}`);
-  }
+  checkRandomLength(length);
   const out = new Uint8Array(length);
   randomFillSync(out);
   return out;
@@ -197,12 +195,7 @@ export const nodeSuite: CryptoSuite = {
     return plain(createHmac('sha256', key).update(data).digest());
   },
   hkdfSha256(ikm, salt, info, length) {
-    assertBytes(ikm, 'ikm');
-    assertBytes(salt, 'salt');
-    assertBytes(info, 'info');
-    if (!Number.isInteger(length) || length < 1 || length > 255 * 32) {
-      throw new RangeError(`hkdfSha256: length must be in 1..8160, got ${length}`);
-    }
+    checkHkdf(ikm, salt, info, length);
     // RFC 5869 §2.2–2.3 (OpenSSL treats an empty salt as HashLen zero bytes, as §2.2 requires).
     return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length));
   },
@@ -234,8 +227,7 @@ export const nodeSuite: CryptoSuite = {
     return checkedPrivateKey('X25519', secretKey).publicKey;
   },
   x25519(secretKey, peerPublicKey) {
-    assertBytes(secretKey, 'secretKey', 32);
-    assertBytes(peerPublicKey, 'peerPublicKey', 32);
+    checkX25519(secretKey, peerPublicKey);
     let shared: Uint8Array;
     try {
       shared = plain(
@@ -248,20 +240,17 @@ export const nodeSuite: CryptoSuite = {
     } catch {
       // OpenSSL refuses to return an all-zero X25519 output (RFC 7748 §6.1); with the lengths
       // checked above that is the only way this call fails.
-      throw new CryptoError('weak-key', 'x25519: peer public key gives an all-zero shared secret');
+      throw weakKeyError();
     }
     // RFC 7748 §6.1: the all-zero value must be rejected; checked here too, not left to OpenSSL.
     if (isAllZero(shared)) {
-      throw new CryptoError('weak-key', 'x25519: peer public key gives an all-zero shared secret');
+      throw weakKeyError();
     }
     return shared;
   },
 
   aeadSeal(key, nonce, plaintext, aad = EMPTY) {
-    assertBytes(key, 'key', 32);
-    assertBytes(nonce, 'nonce', 12);
-    assertBytes(plaintext, 'plaintext');
-    assertBytes(aad, 'aad');
+    checkAead(key, nonce, plaintext, 'plaintext', aad);
     // RFC 8439 §2.8.
     const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
     cipher.setAAD(aad, { plaintextLength: plaintext.length });
@@ -270,11 +259,7 @@ export const nodeSuite: CryptoSuite = {
     return concatBytes(body, tail, cipher.getAuthTag());
   },
   aeadOpen(key, nonce, sealed, aad = EMPTY) {
-    assertBytes(key, 'key', 32);
-    assertBytes(nonce, 'nonce', 12);
-    assertBytes(sealed, 'sealed');
-    assertBytes(aad, 'aad');
-    if (sealed.length < 16) throw new CryptoError('auth-failed', 'aeadOpen: input shorter than the tag');
+    checkAead(key, nonce, sealed, 'sealed', aad);
     const ctLen = sealed.length - 16;
     try {
       const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
@@ -285,14 +270,12 @@ export const nodeSuite: CryptoSuite = {
       const tail = decipher.final();
       return concatBytes(body, tail);
     } catch {
-      throw new CryptoError('auth-failed', 'aeadOpen: authentication tag does not verify');
+      throw tagMismatchError();
     }
   },
 
   aesCtr(key, iv) {
-    assertBytes(key, 'key');
-    if (key.length !== 16 && key.length !== 32) throw new RangeError('aesCtr: key must be 16 or 32 bytes');
-    assertBytes(iv, 'iv', 16);
+    checkAesCtr(key, iv);
     // NIST SP 800-38A §6.5 with the whole 128-bit block as a big-endian counter (OpenSSL's CTR).
     return new NodeCtr(createCipheriv(key.length === 16 ? 'aes-128-ctr' : 'aes-256-ctr', key, iv));
   },
