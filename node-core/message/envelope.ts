@@ -29,6 +29,10 @@ export const AppEvent = Object.freeze({
   DiscoveryPeer: 2004,
   /** DHT requests between nodes (node-core/dht/messages.ts), over one-hop circuits. */
   Dht: 3000,
+  /** Between a presence node and an owner, over the owner's announcing circuit (node-core/rendezvous/messages.ts). */
+  PresenceControl: 4000,
+  /** Deposits into an owner's offline mailbox at a presence node (node-core/rendezvous/messages.ts). */
+  Mailbox: 4001,
   /** Diagnostics: the node answers with the same body (reachability and round-trip tests). */
   Echo: 9000,
   /** Diagnostics: the node counts and drops the body; a request with an empty body asks for the count. */

@@ -37,13 +37,13 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { CryptoSuite } from '../crypto/api';
-import { CryptoError } from '../crypto/api';
 import { IdentityError, MAX_IDENTITY_LENGTH, parseIdentity, type Identity } from '../crypto/identity';
 import type { LinkSpecifier } from '../circuit/payloads';
 import { LinkSpecifierType } from '../circuit/payloads';
 import { NTOR_RENDEZVOUS } from '../onion/client';
 import { assertBytes, concatBytes, equalBytes, Reader, utf8, Writer } from '../util/bytes';
 import { IntroductionError } from './errors';
+import { openSealedEnvelope, parseSealedEnvelope, sealToAnnouncementKey, type SealFail, type SealScheme } from './sealing';
 
 export const INTRODUCTION_VERSION = 1;
 export const RENDEZVOUS_COOKIE_LENGTH = 32;
@@ -58,17 +58,18 @@ export const DEFAULT_INTRODUCTION_MAX_CLOCK_SKEW_MS = 2 * 60_000;
 
 const KEY_LEN = 32;
 const SIG_LEN = 64;
-const TAG_LEN = 16;
 const SIGNING_CONTEXT = utf8('PSP-INTRODUCTION-v1');
-const HKDF_SALT = utf8('psp-introduction-v1');
-const AAD_LABEL = utf8('PSP-INTRO');
 /**
- * The AEAD nonce is all zeros. That is safe only because every key encrypts exactly one message:
- * the key is derived from a fresh ephemeral X25519 secret e, drawn for this introduction and
- * zeroed right after, and E is part of the HKDF info, so no two introductions share a key
- * (RFC 8439 §4 requires only that a (key, nonce) pair never repeats).
+ * The envelope's sealing (sealing.ts): HKDF-SHA256 with salt "psp-introduction-v1", AAD label
+ * "PSP-INTRO", an all-zero AEAD nonce under a key used for this one introduction only.
  */
-const ZERO_NONCE = new Uint8Array(12);
+const SCHEME: SealScheme = Object.freeze({
+  version: INTRODUCTION_VERSION,
+  salt: utf8('psp-introduction-v1'),
+  aadLabel: utf8('PSP-INTRO'),
+  what: 'introduction',
+});
+const sealFail: SealFail = (code, message) => new IntroductionError(code, message);
 
 /** Where Alice waits: her rendezvous point, and how Bob's circuit reaches it. */
 export interface RendezvousPoint {
@@ -402,24 +403,9 @@ function decodePlaintext(plaintext: Uint8Array): DecodedPlaintext {
 // ---------------------------------------------------------------------------------------------
 // Envelope
 
-/** HKDF-SHA256(ikm = X25519(e, B), salt = "psp-introduction-v1", info = E | B | Bob's identity key). */
-function envelopeKey(
-  suite: CryptoSuite,
-  shared: Uint8Array,
-  E: Uint8Array,
-  B: Uint8Array,
-  recipientIdentityKey: Uint8Array,
-): Uint8Array {
-  return suite.hkdfSha256(shared, HKDF_SALT, concatBytes(E, B, recipientIdentityKey), KEY_LEN);
-}
-
-function envelopeAad(E: Uint8Array, B: Uint8Array): Uint8Array {
-  return concatBytes(AAD_LABEL, Uint8Array.of(INTRODUCTION_VERSION), E, B);
-}
-
 /**
  * Internal (tests): seals an already encoded plaintext to `to`. `inject.ephemeralSecret`
- * replaces the random ephemeral secret; it must never be reused (see ZERO_NONCE).
+ * replaces the random ephemeral secret; it must never be reused (sealing.ts).
  */
 export function sealIntroductionPlaintext(
   suite: CryptoSuite,
@@ -427,35 +413,7 @@ export function sealIntroductionPlaintext(
   to: { identityKey: Uint8Array; announcementKey: Uint8Array },
   inject?: { ephemeralSecret?: Uint8Array },
 ): Uint8Array {
-  assertBytes(plaintext, 'plaintext');
-  if (typeof to !== 'object' || to === null) throw new TypeError('to must be an object');
-  assertBytes(to.identityKey, 'to.identityKey', KEY_LEN);
-  assertBytes(to.announcementKey, 'to.announcementKey', KEY_LEN);
-  if (plaintext.length + TAG_LEN > 0xffff) throw new RangeError('plaintext is too long for the u16 sealed length');
-  if (inject?.ephemeralSecret !== undefined) assertBytes(inject.ephemeralSecret, 'inject.ephemeralSecret', KEY_LEN);
-
-  const e = inject?.ephemeralSecret !== undefined ? inject.ephemeralSecret.slice() : suite.randomBytes(KEY_LEN);
-  let shared: Uint8Array | undefined;
-  let key: Uint8Array | undefined;
-  try {
-    const E = suite.x25519PublicKey(e);
-    const B = to.announcementKey.slice();
-    try {
-      shared = suite.x25519(e, B);
-    } catch (err) {
-      if (err instanceof CryptoError && err.code === 'weak-key') {
-        throw new RangeError('to.announcementKey is a small-order X25519 point');
-      }
-      throw err;
-    }
-    key = envelopeKey(suite, shared, E, B, to.identityKey);
-    const sealed = suite.aeadSeal(key, ZERO_NONCE, plaintext, envelopeAad(E, B));
-    return new Writer().u8(INTRODUCTION_VERSION).bytes(E).bytes(B).u16(sealed.length).bytes(sealed).finish();
-  } finally {
-    e.fill(0);
-    shared?.fill(0);
-    key?.fill(0);
-  }
+  return sealToAnnouncementKey(suite, SCHEME, plaintext, to, inject);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -546,45 +504,9 @@ export function openIntroduction(
   checkMillis(maxSkewMs, 'limits.maxClockSkewMs');
 
   // Envelope: version | E | B | sealed length | sealed.
-  const r = new Reader(bytes, malformed);
-  const version = r.u8('version');
-  if (version !== INTRODUCTION_VERSION) {
-    throw new IntroductionError('unsupported-version', `introduction: version ${version} is not supported`);
-  }
-  const E = r.bytes(KEY_LEN, 'ephemeral key').slice();
-  const B = r.bytes(KEY_LEN, 'announcement key').slice();
-  const sealedLen = r.u16('sealed length');
-  if (sealedLen < TAG_LEN) throw new IntroductionError('malformed', `introduction: sealed part of ${sealedLen} bytes`);
-  const sealed = r.bytes(sealedLen, 'sealed part');
-  if (r.remaining !== 0) throw new IntroductionError('malformed', `introduction: ${r.remaining} trailing bytes`);
-
-  // Find the announcement key without an early exit, so timing does not say which one matched.
-  let match = -1;
-  recipient.announcementKeys.forEach((k, i) => {
-    const eq = equalBytes(k.public, B);
-    match = eq && match < 0 ? i : match;
-  });
-  const pair = recipient.announcementKeys[match];
-  if (pair === undefined) {
-    throw new IntroductionError('unknown-announcement-key', 'introduction: sealed to an announcement key not held');
-  }
-
-  let shared: Uint8Array | undefined;
-  let key: Uint8Array | undefined;
-  let plaintext: Uint8Array;
-  try {
-    shared = suite.x25519(pair.secret, E);
-    key = envelopeKey(suite, shared, E, B, recipient.identityKey);
-    plaintext = suite.aeadOpen(key, ZERO_NONCE, sealed, envelopeAad(E, B));
-  } catch (err) {
-    if (err instanceof CryptoError) {
-      throw new IntroductionError('decrypt-failed', `introduction: cannot decrypt (${err.code})`);
-    }
-    throw err;
-  } finally {
-    shared?.fill(0);
-    key?.fill(0);
-  }
+  const envelope = parseSealedEnvelope(bytes, SCHEME, sealFail);
+  const B = envelope.announcementKey;
+  const plaintext = openSealedEnvelope(suite, SCHEME, envelope, recipient, sealFail);
 
   try {
     const d = decodePlaintext(plaintext);

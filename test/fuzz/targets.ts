@@ -8,6 +8,7 @@
 import { circuitFuzzTargets } from '../circuit/fuzz-targets';
 import { dhtFuzzTargets } from '../dht/fuzz-targets';
 import { directoryFuzzTargets } from '../directory/fuzz-targets';
+import { rendezvousFuzzTargets } from '../rendezvous/fuzz-targets';
 import type { FuzzTarget } from './target';
 import { cellsTarget } from './targets/cells';
 import { linkHandshakeTarget } from './targets/link';
@@ -20,4 +21,5 @@ export const fuzzTargets: Record<string, FuzzTarget> = {
   ...circuitFuzzTargets,
   ...directoryFuzzTargets,
   ...dhtFuzzTargets,
+  ...rendezvousFuzzTargets,
 };

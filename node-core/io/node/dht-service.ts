@@ -7,7 +7,9 @@
  *   and wipes records on a timer;
  * - as a presence node it accepts presence announcements from clients at the end of their
  *   circuits (event 1: the owner-signed record, which it co-signs and publishes to the k closest
- *   nodes) and answers presence lookups (event 3: the newest valid records for an owner).
+ *   nodes) and answers presence lookups (event 3: the newest valid records for an owner);
+ *   the circuit an announcement succeeded on is handed to the presence service
+ *   (presence-service.ts), which forwards introductions and mailbox notices over it.
  */
 import { base58 } from '@scure/base';
 import type { CryptoSuite } from '../../crypto/api';
@@ -29,6 +31,7 @@ import { AppEvent, ErrorCode } from '../../message/envelope';
 import { HandlerError, type MessageRouter } from '../../message/router';
 import type { NodeTarget } from '../../onion/channel';
 import type { CircuitClient } from '../../onion/client';
+import type { CircuitEndpoint } from '../../onion/relay';
 import { equalBytes, toHex } from '../../util/bytes';
 import type { Logger } from '../log';
 import { realScheduler } from '../onion/runtime';
@@ -47,6 +50,15 @@ export interface DhtServiceOptions {
   log: Logger;
   /** Relaxed subnet limits for devnets, where every node shares one address. */
   sameSubnetNetwork?: boolean;
+  /** Takes owners' announcing circuits for introductions and mailboxes (presence-service.ts). */
+  presence?: PresenceOwnerBinder;
+}
+
+/** What the DHT service tells the presence service (presence-service.ts `PresenceService`). */
+export interface PresenceOwnerBinder {
+  /** An announcement on `endpoint` succeeded; `record` is the co-signed record published. */
+  ownerAnnounced(endpoint: CircuitEndpoint, record: Uint8Array): void;
+  stop(): void;
 }
 
 export class DhtService {
@@ -56,9 +68,11 @@ export class DhtService {
   private timer: { cancel(): void } | null = null;
   private stopped = false;
   private known = new Set<string>();
+  private presence: PresenceOwnerBinder | null;
 
   constructor(private readonly o: DhtServiceOptions) {
     this.direct = new DirectCircuits(o.client);
+    this.presence = o.presence ?? null;
     const policy: RecordPolicy = {
       maxTtlMs: o.maxTtlMs,
       maxValueBytes: 1024,
@@ -88,9 +102,11 @@ export class DhtService {
       }
       return encodeDhtMessage(this.dht.handle(m, endpoint.prevIdentity));
     });
-    o.router.handle(AppEvent.AnnouncePresence, async (body) => {
+    o.router.handle(AppEvent.AnnouncePresence, async (body, { endpoint }) => {
       const outcome = await this.dht.publish(body);
       if (!outcome.ok) throw new HandlerError(ErrorCode.Refused, `${outcome.code}: ${outcome.message}`);
+      // The circuit that announced is the owner's channel for introductions and his mailbox.
+      this.presence?.ownerAnnounced(endpoint, outcome.record);
       return outcome.record;
     });
     o.router.handle(AppEvent.LookupPresence, async (body) => {
@@ -102,6 +118,14 @@ export class DhtService {
       for (const r of [...this.dht.store.get(key, Date.now()), ...result.records]) records.set(toHex(r.bytes), r.bytes);
       return encodeDhtMessage({ type: 'value', records: [...records.values()].slice(0, 8), contacts: [] });
     });
+  }
+
+  /** Attaches the presence service; it stops with this one. */
+  attachPresence(presence: PresenceOwnerBinder): void {
+    if (typeof presence !== 'object' || presence === null || typeof presence.ownerAnnounced !== 'function') {
+      throw new TypeError('presence must be a PresenceOwnerBinder');
+    }
+    this.presence = presence;
   }
 
   static puzzleOk(suite: CryptoSuite, identity: Uint8Array, bits: number): boolean {
@@ -158,6 +182,7 @@ export class DhtService {
   stop(): void {
     this.stopped = true;
     this.timer?.cancel();
+    this.presence?.stop();
     this.direct.closeAll();
   }
 

@@ -31,6 +31,7 @@ import { loadNetworkFile, type NetworkConfig } from '../client/network';
 import { SqliteIdentityRegistry } from '../storage';
 import { DirectoryService } from './directory-service';
 import { DhtService } from './dht-service';
+import { PresenceService } from './presence-service';
 
 export interface NodeInfo {
   nickname: string;
@@ -122,6 +123,8 @@ export class PspNode {
             // A network on one /16 (a devnet) cannot satisfy per-subnet bucket limits.
             sameSubnetNetwork: new Set(this.network.nodes.map((n) => (n.addresses[0]?.host ?? '').split('.').slice(0, 2).join('.'))).size === 1,
           });
+          // As a presence node: forwards introductions to owners and keeps their mailboxes.
+          this.dht.attachPresence(new PresenceService({ router: this.router, log }));
         }
       }
     }
