@@ -40,13 +40,18 @@ const FIRST_HEADER = 5;
 const NEXT_HEADER = 1;
 
 /**
- * Splits `message` (1..65536 bytes) into fragments, each at most `maxData` bytes (the relay
- * cell data limit, 500, by default), in sending order.
+ * Splits `message` (1..`maxMessageLength` bytes, 65536 by default) into fragments, each at most
+ * `maxData` bytes (the relay cell data limit, 500, by default), in sending order. Endpoints that
+ * agree on a larger limit (the end-to-end hop of a rendezvous channel) pass it; the receiving
+ * Reassembler must be given the same limit.
  */
-export function fragmentMessage(message: Uint8Array, maxData: number = RELAY_DATA_MAX): Uint8Array[] {
+export function fragmentMessage(message: Uint8Array, maxData: number = RELAY_DATA_MAX, maxMessageLength: number = MAX_MESSAGE_LENGTH): Uint8Array[] {
   assertBytes(message, 'message');
-  if (message.length < 1 || message.length > MAX_MESSAGE_LENGTH) {
-    throw new RangeError(`message must be 1..${MAX_MESSAGE_LENGTH} bytes, got ${message.length}`);
+  if (!Number.isInteger(maxMessageLength) || maxMessageLength < 1 || maxMessageLength > 0xffffffff) {
+    throw new RangeError(`maxMessageLength must be an integer in 1..2^32-1, got ${maxMessageLength}`);
+  }
+  if (message.length < 1 || message.length > maxMessageLength) {
+    throw new RangeError(`message must be 1..${maxMessageLength} bytes, got ${message.length}`);
   }
   if (!Number.isInteger(maxData) || maxData < FIRST_HEADER + 1 || maxData > RELAY_DATA_MAX) {
     throw new RangeError(`maxData must be an integer in ${FIRST_HEADER + 1}..${RELAY_DATA_MAX}, got ${maxData}`);

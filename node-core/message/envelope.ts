@@ -11,7 +11,7 @@
  */
 import { Reader, Writer } from '../util/bytes';
 
-/** Event ids: the reference's where it has them, ours from 9000. */
+/** Event ids: the reference's where it has them; ours are 2004, 3000, 4000–4001 and 9000–9001. */
 export const AppEvent = Object.freeze({
   AnnouncePresence: 1,
   AnnouncementResult: 2,

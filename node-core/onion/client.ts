@@ -23,6 +23,7 @@ import {
   encodeExtend,
   encodeRelayCell,
   fragmentMessage,
+  MAX_MESSAGE_LENGTH,
   HandshakeType,
   NTOR_PSP,
   ntorClientComplete,
@@ -54,6 +55,8 @@ interface HopState {
   deliver: DeliverWindow;
   pkg: PackageWindow;
   outbox: Uint8Array[];
+  /** Largest application message to and from this hop. */
+  maxMessageLength: number;
 }
 
 export interface ClientCircuitEvents {
@@ -64,6 +67,12 @@ export interface ClientCircuitEvents {
 }
 
 /** The ntor instance of the end-to-end rendezvous handshake (relay/rendezvous.md). */
+/**
+ * The largest message the two ends of a rendezvous channel may agree on (the end-to-end hop is
+ * reassembled only by the clients; the rendezvous node relays cells it cannot read).
+ */
+export const MAX_END_TO_END_MESSAGE_LENGTH = 256 * 1024;
+
 export const NTOR_RENDEZVOUS = Object.freeze({ protoId: 'psp-hs-curve25519-sha256-01', serverSuffix: ':server', idLength: 32 });
 
 let circuitSeq = 1;
@@ -129,17 +138,7 @@ export class ClientCircuit {
       throw new CircuitError('protocol-violation', `a circuit may not be extended more than ${MAX_RELAY_EARLY} times`);
     }
     const { state, onionskin } = ntorClientCreate(this.owner.suite, { nodeId: next.identity, nodeOnionKey: next.onionKey, protocol: NTOR_PSP });
-    const specs: LinkSpecifier[] = [{ type: 'ed25519', identity: next.identity }];
-    for (const a of next.addresses) {
-      const v4 = parseIPv4(a.host);
-      if (v4) specs.push({ type: 'ipv4', address: v4, port: a.port });
-      else {
-        const v6 = parseIPv6(a.host);
-        if (v6) specs.push({ type: 'ipv6', address: v6, port: a.port });
-      }
-      if (specs.length >= 3) break;
-    }
-    const data = encodeExtend({ linkSpecifiers: dedupeSpecs(specs), create: { handshakeType: HandshakeType.NtorV1Psp, handshake: onionskin } });
+    const data = encodeExtend({ linkSpecifiers: linkSpecifiersFor(next), create: { handshakeType: HandshakeType.NtorV1Psp, handshake: onionskin } });
     const reply = this.await(timeoutMs, 'EXTEND');
     this.sendRelay(this.hops.length - 1, RelayCommand.Extend, data, true);
     const km = ntorClientComplete(this.owner.suite, state, await reply);
@@ -172,10 +171,14 @@ export class ClientCircuit {
    * rendezvous point. Both clients derive the same 128 bytes; the joiner swaps the directions
    * (its forward is the owner's backward).
    */
-  addEndToEndHop(keyMaterial: Uint8Array, role: 'owner' | 'joiner', peer: NodeTarget): number {
+  addEndToEndHop(keyMaterial: Uint8Array, role: 'owner' | 'joiner', peer: NodeTarget, opts: { maxMessageLength?: number } = {}): number {
     if (keyMaterial.length !== 128) throw new RangeError('keyMaterial must be 128 bytes');
+    const max = opts.maxMessageLength ?? MAX_MESSAGE_LENGTH;
+    if (!Number.isInteger(max) || max < 1 || max > MAX_END_TO_END_MESSAGE_LENGTH) {
+      throw new RangeError(`maxMessageLength must be an integer in 1..${MAX_END_TO_END_MESSAGE_LENGTH}, got ${String(max)}`);
+    }
     const km = role === 'owner' ? keyMaterial.slice() : concatBytes(keyMaterial.subarray(32, 64), keyMaterial.subarray(0, 32), keyMaterial.subarray(96, 128), keyMaterial.subarray(64, 96));
-    this.addHop(peer, km);
+    this.addHop(peer, km, max);
     return this.hops.length - 1;
   }
 
@@ -210,10 +213,10 @@ export class ClientCircuit {
     if (this.pending) throw new Error('a CREATE or EXTEND is already in progress on this circuit');
   }
 
-  private addHop(target: NodeTarget, km: Uint8Array): void {
+  private addHop(target: NodeTarget, km: Uint8Array, maxMessageLength = MAX_MESSAGE_LENGTH): void {
     this.crypto.addHop(km);
     km.fill(0);
-    this.hops.push({ target, reassembler: new Reassembler(), deliver: new DeliverWindow(), pkg: new PackageWindow(), outbox: [] });
+    this.hops.push({ target, reassembler: new Reassembler({ maxMessageLength }), deliver: new DeliverWindow(), pkg: new PackageWindow(), outbox: [], maxMessageLength });
   }
 
   private await(timeoutMs: number, what: string, expect?: RelayCommand): Promise<Uint8Array> {
@@ -237,7 +240,7 @@ export class ClientCircuit {
     if (this.closedBy) throw this.closedBy;
     const hop = this.hops[hopIndex];
     if (!hop) throw new RangeError(`no hop ${hopIndex} on this circuit`);
-    for (const f of fragmentMessage(message)) hop.outbox.push(f);
+    for (const f of fragmentMessage(message, undefined, hop.maxMessageLength)) hop.outbox.push(f);
     this.stats.messagesSent++;
     this.pump(hopIndex);
   }
@@ -511,6 +514,35 @@ export function parseIPv6(host: string): Uint8Array | null {
     const v = parseInt(g, 16);
     out[2 * i] = v >> 8;
     out[2 * i + 1] = v & 0xff;
+  }
+  return out;
+}
+
+/** EXTEND's link specifiers for a node: its identity and its first IPv4 and IPv6 address. */
+export function linkSpecifiersFor(target: Pick<NodeTarget, 'identity' | 'addresses'>): LinkSpecifier[] {
+  const specs: LinkSpecifier[] = [{ type: 'ed25519', identity: target.identity }];
+  for (const a of target.addresses) {
+    const v4 = parseIPv4(a.host);
+    if (v4) specs.push({ type: 'ipv4', address: v4, port: a.port });
+    else {
+      const v6 = parseIPv6(a.host);
+      if (v6) specs.push({ type: 'ipv6', address: v6, port: a.port });
+    }
+    if (specs.length >= 3) break;
+  }
+  return dedupeSpecs(specs);
+}
+
+/** The addresses named by link specifiers, as a NodeTarget's `addresses`. */
+export function addressesOf(specs: readonly LinkSpecifier[]): { host: string; port: number }[] {
+  const out: { host: string; port: number }[] = [];
+  for (const s of specs) {
+    if (s.type === 'ipv4') out.push({ host: Array.from(s.address).join('.'), port: s.port });
+    else if (s.type === 'ipv6') {
+      const groups: string[] = [];
+      for (let i = 0; i < 16; i += 2) groups.push(((s.address[i]! << 8) | s.address[i + 1]!).toString(16));
+      out.push({ host: groups.join(':'), port: s.port });
+    }
   }
   return out;
 }

@@ -30,6 +30,11 @@ export class NoPathError extends Error {
 }
 
 export class CircuitManager {
+  /**
+   * Entry guards (identity keys): when set, circuits of two or more hops start at one of them,
+   * and cannot be built while none is usable. A failed build does not drop a guard.
+   */
+  guards: Uint8Array[] = [];
   private readonly pool: ClientCircuit[] = [];
   private building = 0;
   private running = false;
@@ -97,7 +102,8 @@ export class CircuitManager {
         // one: the hops before it answered, and excluding them too would soon leave a small
         // network without a path although working nodes remain.
         const failed = path[Math.min(reached, path.length - 1)]!;
-        if (!opts.last || !same(failed.identity, opts.last.identity)) exclude.push(failed.identity);
+        const isGuard = this.guards.some((g) => same(g, failed.identity));
+        if ((!opts.last || !same(failed.identity, opts.last.identity)) && !isGuard) exclude.push(failed.identity);
       }
     }
     throw lastErr instanceof Error ? lastErr : new Error('circuit build failed');
@@ -147,6 +153,18 @@ export class CircuitManager {
     const shuffled = shuffle(candidates, this.opts.suite);
     const path: NodeTarget[] = [];
     const nets = new Set<string>(last ? [netOf(last)] : []);
+    // Entry guards: a multi-hop circuit enters the network through one of a few fixed nodes, so
+    // that over time few nodes ever see the client's address (Tor's guard rule). Never through
+    // another node: with no guard usable, no circuit (the caller learns why).
+    if (need >= 1 && this.guards.length && n >= 2) {
+      const guard = shuffle(
+        candidates.filter((x) => this.guards.some((g) => same(g, x.identity))),
+        this.opts.suite,
+      )[0];
+      if (!guard) throw new NoPathError('no entry guard is usable for this circuit');
+      path.push(guard);
+      nets.add(netOf(guard));
+    }
     for (const strict of [true, false]) {
       for (const x of shuffled) {
         if (path.length >= need) break;

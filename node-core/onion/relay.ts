@@ -416,6 +416,10 @@ export class OnionRelay {
           this.originate(c, RelayCommand.Sendme, new Uint8Array(0), () => c.deliver.sendmeSent());
         }
         const message = c.reassembler.push(relayCell.data);
+        if (message && this.observing) {
+          // The whole application message that ended here (fragments split keys across cells).
+          this.observer.record({ type: 'app-message', circuit: c.key, fromNode: c.prev.ch.peerIdentity !== null, message: toHex(message) });
+        }
         if (message) this.opts.app.onMessage(c.endpoint, message);
         return;
       }

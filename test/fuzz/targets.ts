@@ -5,6 +5,7 @@
  * or a record of them next to the codec's tests, import it below and add it. Names are
  * lower-case words joined by '-'; 'all' is reserved.
  */
+import { chatFuzzTargets } from '../chat/fuzz-targets';
 import { circuitFuzzTargets } from '../circuit/fuzz-targets';
 import { dhtFuzzTargets } from '../dht/fuzz-targets';
 import { directoryFuzzTargets } from '../directory/fuzz-targets';
@@ -22,4 +23,5 @@ export const fuzzTargets: Record<string, FuzzTarget> = {
   ...directoryFuzzTargets,
   ...dhtFuzzTargets,
   ...rendezvousFuzzTargets,
+  ...chatFuzzTargets,
 };

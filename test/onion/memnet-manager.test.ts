@@ -1,6 +1,6 @@
 /**
  * The client's circuit manager over the in-memory network: path choice (distinct nodes,
- * distinct /16 networks when the node list allows, a fixed last hop), the pool of ready
+ * distinct /16 networks when the node list allows, a fixed last hop, entry guards), the pool of ready
  * circuits refilling after one closes, and retries that avoid the node that failed.
  */
 import { describe, expect, it } from 'vitest';
@@ -58,6 +58,29 @@ describe('choosing paths', () => {
       expect(distinct(path.map(netOf))).toBe(true);
     }
     expect(ids(manager.choosePath(1, last))).toEqual([toHex(last.identity)]);
+  });
+
+  it('enters only through an entry guard, and builds nothing when none is usable', () => {
+    const net = new MemNet();
+    for (let i = 1; i <= 8; i++) net.addNode({ host: `10.${i}.0.1` });
+    const { manager } = net.addClient();
+    const [g1, g2, other] = net.nodes as [MemNode, MemNode, MemNode];
+    manager.guards = [g1.identity, g2.identity];
+    const entries = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const path = manager.choosePath(3);
+      expect(distinct(ids(path))).toBe(true);
+      entries.add(ids(path)[0]!);
+      // A circuit that must end at a guard enters through the other guard.
+      expect(ids(manager.choosePath(3, g1.target))[0]).toBe(g2.hex);
+      // One hop is the last hop itself: no guard involved.
+      expect(ids(manager.choosePath(1, other.target))).toEqual([other.hex]);
+    }
+    expect([...entries].sort()).toEqual([g1.hex, g2.hex].sort());
+    // With no guard usable, no circuit: never a silent fallback to another entry.
+    expect(() => manager.choosePath(3, undefined, [g1.identity, g2.identity])).toThrow(NoPathError);
+    manager.guards = [g1.identity];
+    expect(() => manager.choosePath(3, g1.target)).toThrow(NoPathError);
   });
 });
 

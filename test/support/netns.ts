@@ -13,6 +13,11 @@ function ip(...args: string[]): void {
 export interface TestHosts {
   /** The test process's own address on the bridge. */
   hostAddress: string;
+  /**
+   * More addresses of the test process on the bridge (.2, .3, …), so in-process clients can
+   * dial from addresses of their own (pass one as a client's localAddress).
+   */
+  clientAddresses: string[];
   /** Address of each named namespace host. */
   address(name: string): string;
   /** The namespace name for a host (for `ip netns exec`). */
@@ -31,7 +36,7 @@ export function netnsAvailable(): boolean {
   }
 }
 
-export function createTestHosts(names: string[]): TestHosts {
+export function createTestHosts(names: string[], clientAddresses = 2): TestHosts {
   if (!netnsAvailable()) throw new Error('network namespace tests need root and iproute2 (ip netns)');
   const tag = (process.pid % 10_000).toString(36);
   const octet = 100 + (process.pid % 150);
@@ -65,6 +70,7 @@ export function createTestHosts(names: string[]): TestHosts {
     ip('link', 'add', bridge, 'type', 'bridge');
     made.links.push(bridge);
     ip('addr', 'add', `${subnet}.1/24`, 'dev', bridge);
+    for (let i = 0; i < clientAddresses; i++) ip('addr', 'add', `${subnet}.${2 + i}/24`, 'dev', bridge);
     ip('link', 'set', bridge, 'up');
     names.forEach((name, i) => {
       const ns = `psp${tag}-${i}`;
@@ -95,6 +101,7 @@ export function createTestHosts(names: string[]): TestHosts {
   };
   return {
     hostAddress: `${subnet}.1`,
+    clientAddresses: Array.from({ length: clientAddresses }, (_, i) => `${subnet}.${2 + i}`),
     address: (name) => get(addresses, name),
     namespace: (name) => get(namespaces, name),
     spawn: (name, command, args) =>

@@ -1,6 +1,6 @@
 /**
  * The `sirius` command line: `sirius node --config <file>` runs one node daemon;
- * `sirius devnet` starts a local network of node processes.
+ * `sirius devnet` starts a local network of node processes; `sirius chat` is the terminal messenger.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { smallLayout, startDevnet, testnetLayout } from '../devnet/devnet';
@@ -8,6 +8,7 @@ import { runNodeDaemon } from '../node/daemon';
 import { base58 } from '@scure/base';
 import { ClientSession } from '../client/session';
 import { nodeSuite } from '../crypto-node';
+import { chatCommand } from './chat';
 
 const program = new Command();
 program.name('sirius').description('Sirius Stream: PeerStream Protocol node, devnet and tools');
@@ -85,6 +86,8 @@ program
     }
     process.exit(0);
   });
+
+program.addCommand(chatCommand());
 
 try {
   await program.parseAsync(process.argv);

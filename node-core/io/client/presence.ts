@@ -37,11 +37,18 @@ export interface AnnounceOptions {
   keepAliveMs?: number;
   /** Announce over one hop (public, seed 004 §6.3) instead of three. */
   public?: boolean;
+  /**
+   * Called when an announcement was accepted on a new circuit (the presence node now forwards
+   * introductions and mailbox notices over it). `i` indexes `points`.
+   */
+  onCircuit?: (i: number, circuit: ClientCircuit, rpc: CircuitRpc) => void;
+  /** Re-announce this soon after an announcing circuit fails (default 2 s, then backing off). */
+  retryMs?: number;
 }
 
 export class PresenceAnnouncer {
   private sequence = 0n;
-  private readonly circuits = new Map<number, ClientCircuit>();
+  private readonly circuits = new Map<number, { circuit: ClientCircuit; rpc: CircuitRpc }>();
   private timer: { cancel(): void } | null = null;
   private stopped = false;
   /** Presence points whose last announcement was accepted. */
@@ -77,13 +84,45 @@ export class PresenceAnnouncer {
     });
   }
 
-  private async circuitFor(i: number): Promise<ClientCircuit> {
+  private retry: { cancel(): void } | null = null;
+  private failuresInRow = 0;
+
+  private async circuitFor(i: number): Promise<{ circuit: ClientCircuit; rpc: CircuitRpc; fresh: boolean }> {
     const open = this.circuits.get(i);
-    if (open?.isOpen) return open;
+    if (open?.circuit.isOpen) return { ...open, fresh: false };
     const point = this.session.listedNode(this.opts.points[i]!.identity) ?? this.opts.points[i]!;
     const c = await this.session.onion.manager.build({ last: point, hops: this.opts.public ? 1 : 3 });
-    this.circuits.set(i, c);
-    return c;
+    const rpc = new CircuitRpc(c, realScheduler);
+    this.circuits.set(i, { circuit: c, rpc });
+    const prevClose = c.events.onClose;
+    c.events.onClose = (reason) => {
+      prevClose?.(reason);
+      if (this.circuits.get(i)?.circuit === c) this.circuits.delete(i);
+      this.accepted.delete(i);
+      this.scheduleRetry();
+    };
+    return { circuit: c, rpc, fresh: true };
+  }
+
+  /** After an announcing circuit failed: announce again soon (backing off up to a minute). */
+  private scheduleRetry(): void {
+    if (this.stopped || this.retry) return;
+    const base = this.opts.retryMs ?? 2000;
+    const wait = Math.min(60_000, base * 2 ** Math.min(this.failuresInRow, 5));
+    this.retry = realScheduler.setTimeout(() => {
+      this.retry = null;
+      if (this.stopped) return;
+      this.announce().then(
+        (n) => {
+          this.failuresInRow = n === this.opts.points.length ? 0 : this.failuresInRow + 1;
+          if (n < this.opts.points.length) this.scheduleRetry();
+        },
+        () => {
+          this.failuresInRow++;
+          this.scheduleRetry();
+        },
+      );
+    }, wait);
   }
 
   /** Announces on every point; resolves with how many accepted. */
@@ -91,8 +130,9 @@ export class PresenceAnnouncer {
     const record = this.record();
     const results = await Promise.allSettled(
       this.opts.points.map(async (_, i) => {
-        const c = await this.circuitFor(i);
-        await new CircuitRpc(c, realScheduler).request(AppEvent.AnnouncePresence, record, 15_000);
+        const { circuit: c, rpc, fresh } = await this.circuitFor(i);
+        await rpc.request(AppEvent.AnnouncePresence, record, 15_000);
+        if (fresh) this.opts.onCircuit?.(i, c, rpc);
         return i;
       }),
     );
@@ -123,14 +163,22 @@ export class PresenceAnnouncer {
   stop(): void {
     this.stopped = true;
     this.timer?.cancel();
-    for (const c of this.circuits.values()) c.destroy();
+    this.retry?.cancel();
+    for (const { circuit } of this.circuits.values()) circuit.destroy();
     this.circuits.clear();
   }
 }
 
-/** Looks a user up by identity key through a circuit; null when no valid presence is found. */
-export async function lookupPresence(session: ClientSession, owner: Uint8Array): Promise<PresenceView | null> {
-  const circuit = await session.onion.manager.build();
+/**
+ * Looks a user up by identity key through a circuit; null when no valid presence is found.
+ * `avoidExit` names nodes that must not be the circuit's last hop.
+ */
+export async function lookupPresence(session: ClientSession, owner: Uint8Array, opts: { avoidExit?: Uint8Array[] } = {}): Promise<PresenceView | null> {
+  // The exit learns whom we look for; it must not be a node that knows us (our presence nodes).
+  const avoid = opts.avoidExit ?? [];
+  const exits = session.relayNodes().filter((n) => !avoid.some((k) => equalBytes(k, n.identity)));
+  const last = exits[Math.floor(Math.random() * exits.length)];
+  const circuit = await session.onion.manager.build(last ? { last } : {});
   try {
     const answer = decodeDhtMessage(await new CircuitRpc(circuit, realScheduler).request(AppEvent.LookupPresence, owner, 20_000));
     if (answer.type !== 'value') throw new Error(`unexpected answer ${answer.type}`);

@@ -23,7 +23,7 @@ import { ConsensusCache, decodeDiscoveryMessage, encodeDiscoveryMessage, type Ve
 import { AppEvent } from '../../message/envelope';
 import { CircuitRpc } from '../../message/rpc';
 import type { NodeTarget } from '../../onion/channel';
-import { toHex } from '../../util/bytes';
+import { equalBytes, toHex } from '../../util/bytes';
 import type { Logger } from '../log';
 import { silentLogger } from '../log';
 import { realScheduler } from '../onion/runtime';
@@ -108,20 +108,31 @@ export class ClientSession {
   }
 
   /**
-   * Fetches and verifies the node list. Asks listed onion nodes first, then the network file's
-   * onion nodes, and the discovery nodes directly only when those fail; never an authority.
+   * Fetches and verifies the node list. Without entry guards: listed onion nodes first, then the
+   * network file's onion nodes, and the discovery nodes directly only when those fail. With entry
+   * guards (Tor's directory guards): through the guards only, or — before any guard can be
+   * reached, on a first start — from the discovery nodes, which every client may ask. Never an
+   * authority.
    */
   async refreshDirectory(): Promise<VerifiedConsensus> {
     const pull = encodeDiscoveryMessage({ type: 'pull', network: this.network.network });
     const known = this.network.nodes;
     const listed = this.relayNodes();
     const shuffle = <T>(a: T[]) => a.map((x) => [Math.random(), x] as const).sort((p, q) => p[0] - q[0]).map((p) => p[1]);
-    const candidates: NodeTarget[] = [
-      ...shuffle(listed).slice(0, 3),
-      // Never an authority: it must not learn the client's address at all (seed 004 §4).
-      ...shuffle(known.filter((n) => !n.roles.includes('discovery') && !n.roles.includes('authority'))).slice(0, 3),
-      ...shuffle(known.filter((n) => n.roles.includes('discovery'))),
-    ];
+    const discovery = shuffle(known.filter((n) => n.roles.includes('discovery')));
+    const guards = this.onion.manager.guards;
+    const isGuard = (t: NodeTarget) => guards.some((g) => equalBytes(g, t.identity));
+    const guardTargets = [...listed, ...known.filter((n) => !n.roles.includes('authority'))]
+      .filter(isGuard)
+      .filter((t, i, a) => a.findIndex((x) => equalBytes(x.identity, t.identity)) === i);
+    const candidates: NodeTarget[] = guards.length
+      ? [...shuffle(guardTargets), ...(guardTargets.length ? [] : discovery)]
+      : [
+          ...shuffle(listed).slice(0, 3),
+          // Never an authority: it must not learn the client's address at all (seed 004 §4).
+          ...shuffle(known.filter((n) => !n.roles.includes('discovery') && !n.roles.includes('authority'))).slice(0, 3),
+          ...discovery,
+        ];
     const errors: string[] = [];
     for (const target of candidates) {
       try {

@@ -2,7 +2,8 @@
  * node-core/io/storage: the embedded database (SQLite compiled to WebAssembly, package
  * node-sqlite3-wasm) and the stores built on it: a small SqliteDatabase wrapper (crash-safe
  * journal settings, kept and finalized statements, transactions), numbered schema migrations,
- * and SqliteIdentityRegistry, the authority's PKI registry (node-core/authority IdentityRegistry).
+ * SqliteIdentityRegistry, the authority's PKI registry (node-core/authority IdentityRegistry), and
+ * SqliteChatStore, the chat history, contacts and file transfers (node-core/chat ChatStore).
  *
  * I/O part of node-core: reads and writes files. Every failure is a StorageError.
  */
@@ -15,3 +16,4 @@ export {
   SqliteIdentityRegistry,
   type SqliteIdentityRegistryOptions,
 } from './identity-registry';
+export { CHAT_STORE_COMPONENT, CHAT_STORE_MIGRATIONS, SqliteChatStore, type SqliteChatStoreOptions } from './chat-store';
