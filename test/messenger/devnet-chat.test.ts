@@ -7,7 +7,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeSpec } from '../../node-core/io/devnet/devnet';
-import { ChannelSetupError } from '../../node-core/io/client/channel';
+import { ChannelSetupError, dialPeer, type PrivateChannel } from '../../node-core/io/client/channel';
+import { forwardIntroduction, forwardOutcomeName } from '../../node-core/io/client/presence-control';
+import { lookupPresence } from '../../node-core/io/client/presence';
+import { realScheduler } from '../../node-core/io/onion/runtime';
+import { CircuitRpc } from '../../node-core/message/rpc';
+import { linkSpecifiersFor, NTOR_RENDEZVOUS } from '../../node-core/onion/client';
+import { ntorClientCreate } from '../../node-core/circuit';
+import { sealIntroduction } from '../../node-core/rendezvous';
 import { toHex } from '../../node-core/util/bytes';
 import { startTestNet, type TestNet } from '../support/devnet';
 import { waitFor, waitForAsync } from '../support/raw-link';
@@ -131,6 +138,68 @@ describe('private chat on the devnet', () => {
       await waitFor(() => texts(shop, alice).includes('one coffee'), 'the shop to get the order', 30_000);
     } finally {
       await shop.stop();
+    }
+  });
+
+  it('refuses an introduction flood past the owner’s cap, tells the owner, and lets a legitimate introduction through after', async () => {
+    const bobKey = bob.client.identity.publicKey;
+    const mallory = await openUser('mallory', net.devnet.networkFile);
+    const capNotices: { refused: number }[] = [];
+    bob.client.on('presence-cap', (info) => capNotices.push(info));
+    try {
+      await mallory.client.start();
+      const s = mallory.client.session;
+      const presence = await waitForAsync(async () => (await lookupPresence(s, bobKey).catch(() => null)) ?? undefined, 'Bob’s presence', 30_000);
+      const target = s.listedNode(presence.points[0]!.nodeIdentity)!;
+      // Bob's presence node keeps at most 16 of his introductions waiting and forwards at most 30
+      // a minute (the default caps): Mallory sends ten times the larger, each one valid and freshly
+      // sealed, over 1-hop circuits (an attacker does not hide), five per circuit (its burst).
+      const FLOOD = 300;
+      const outcomes = new Map<string, number>();
+      const sendOne = async (rpc: CircuitRpc) => {
+        const envelope = sealIntroduction(s.suite, {
+          from: { secretKey: mallory.client.identity.secretKey, identityText: mallory.client.identity.text },
+          certificate: s.certificate!.bytes,
+          to: { identityKey: bobKey, announcementKey: presence.value.announcementKey },
+          rendezvous: { cookie: s.suite.randomBytes(32), nodeIdentity: target.identity, nodeOnionKey: target.onionKey, linkSpecifiers: linkSpecifiersFor(target) },
+          onionskin: ntorClientCreate(s.suite, { nodeId: bobKey, nodeOnionKey: presence.value.announcementKey, protocol: NTOR_RENDEZVOUS }).onionskin,
+          createdAt: Date.now(),
+        });
+        const o = forwardOutcomeName(await forwardIntroduction(rpc, envelope, 60_000));
+        outcomes.set(o, (outcomes.get(o) ?? 0) + 1);
+      };
+      const circuits = await Promise.all(Array.from({ length: FLOOD / 5 }, () => s.onion.manager.build({ last: target, hops: 1 })));
+      await Promise.all(circuits.map(async (c) => {
+        const rpc = new CircuitRpc(c, realScheduler);
+        await Promise.all(Array.from({ length: 5 }, () => sendOne(rpc)));
+        c.destroy();
+      }));
+      const refused = (outcomes.get('busy') ?? 0) + (outcomes.get('rate-limited') ?? 0);
+      expect(outcomes.get('accepted') ?? 0).toBe(0);
+      expect(outcomes.get('denied') ?? 0).toBeLessThanOrEqual(30); // Bob saw at most his cap, and said no
+      expect(refused).toBeGreaterThanOrEqual(FLOOD - 30);
+      await waitFor(() => capNotices.length > 0, 'Bob to be told his cap was reached', 15_000);
+      expect(capNotices.reduce((n, c) => n + c.refused, 0)).toBeGreaterThan(0);
+
+      // The flood is over: Alice's introduction, through the very presence node that was flooded,
+      // gets through as soon as the cap allows one more.
+      const flooded = { ...presence, points: [presence.points[0]!] };
+      const start = Date.now();
+      let channel: PrivateChannel | null = null;
+      let refusedFirst = 0;
+      while (!channel && Date.now() - start < 60_000) {
+        channel = await dialPeer(alice.client.session, alice.client.identity, bobKey, { presence: flooded }).catch((e: unknown) => {
+          refusedFirst++;
+          if (!(e instanceof ChannelSetupError) || e.reason !== 'refused') throw e;
+          return null;
+        });
+        if (!channel) await new Promise((r) => setTimeout(r, 1000));
+      }
+      expect(channel?.isOpen).toBe(true);
+      channel?.close();
+      process.stderr.write(`flood: ${JSON.stringify(Object.fromEntries(outcomes))}; Alice refused ${refusedFirst} time(s) before getting through\n`);
+    } finally {
+      await mallory.stop();
     }
   });
 
