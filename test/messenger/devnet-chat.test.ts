@@ -15,6 +15,7 @@ import { CircuitRpc } from '../../node-core/message/rpc';
 import { linkSpecifiersFor, NTOR_RENDEZVOUS } from '../../node-core/onion/client';
 import { ntorClientCreate } from '../../node-core/circuit';
 import { sealIntroduction } from '../../node-core/rendezvous';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex } from '../../node-core/util/bytes';
 import { startTestNet, type TestNet } from '../support/devnet';
 import { waitFor, waitForAsync } from '../support/raw-link';
@@ -99,6 +100,27 @@ describe('private chat on the devnet', () => {
     await waitFor(() => texts(bob, alice).length === before + 5, 'all five after the break', 60_000);
     expect(texts(bob, alice).slice(before)).toEqual([0, 1, 2, 3, 4].map((i) => `after break ${i}`));
     expect(alice.client.isConnected(bobKey)).toBe(true);
+  });
+
+  it('carries a 64 KiB message and a 1 MiB file over the real channel, the file checked by its hash', async () => {
+    const bobKey = bob.client.identity.publicKey;
+    const big = 'é'.repeat(32_768); // 65,536 bytes of UTF-8
+    await alice.client.sendText(bobKey, big);
+    await waitFor(() => texts(bob, alice).includes(big), 'the 64 KiB message', 30_000);
+    await expect(alice.client.sendText(bobKey, big + 'x')).rejects.toThrow(RangeError);
+
+    const bytes = Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 31 + 7) & 0xff);
+    const completed = new Promise<string>((resolve) => bob.client.on('file-complete', (_p, fileId) => resolve(fileId)));
+    const m = await alice.client.sendFile(bobKey, {
+      name: 'photo.bin',
+      size: bytes.length,
+      sha256: sha256(bytes),
+      read: async (offset, length) => bytes.subarray(offset, offset + length),
+    });
+    const fileId = await completed;
+    expect(fileId).toBe(m.file!.fileId);
+    const got = await bob.store.readFileBytes(toHex(alice.client.identity.publicKey), fileId, 'in', 0, bytes.length);
+    expect(Buffer.from(got).equals(Buffer.from(bytes))).toBe(true);
   });
 
   it('refuses a stranger unless the user accepts, and tells the stranger', async () => {
