@@ -43,7 +43,7 @@ import { LinkSpecifierType } from '../circuit/payloads';
 import { NTOR_RENDEZVOUS } from '../onion/client';
 import { assertBytes, concatBytes, equalBytes, Reader, utf8, Writer } from '../util/bytes';
 import { IntroductionError } from './errors';
-import { openSealedEnvelope, parseSealedEnvelope, sealToAnnouncementKey, type SealFail, type SealScheme } from './sealing';
+import { checkSealInput, checkSealRecipient, openSealedEnvelope, parseSealedEnvelope, sealToAnnouncementKey, type SealFail, type SealScheme } from './sealing';
 
 export const INTRODUCTION_VERSION = 1;
 export const RENDEZVOUS_COOKIE_LENGTH = 32;
@@ -425,14 +425,8 @@ export function sealIntroductionPlaintext(
  * onionskin not addressed to `to`, oversized certificate or greeting, bad link specifiers).
  */
 export function sealIntroduction(suite: CryptoSuite, input: SealIntroductionInput): Uint8Array {
-  if (typeof input !== 'object' || input === null) throw new TypeError('input must be an object');
+  checkSealInput(input);
   const { from, to } = input;
-  if (typeof from !== 'object' || from === null) throw new TypeError('input.from must be an object');
-  if (typeof to !== 'object' || to === null) throw new TypeError('input.to must be an object');
-  assertBytes(from.secretKey, 'input.from.secretKey', KEY_LEN);
-  if (typeof from.identityText !== 'string') throw new TypeError('input.from.identityText must be a string');
-  assertBytes(to.identityKey, 'input.to.identityKey', KEY_LEN);
-  assertBytes(to.announcementKey, 'input.to.announcementKey', KEY_LEN);
   let identity: Identity;
   try {
     identity = parseIdentity(from.identityText);
@@ -468,18 +462,6 @@ export function sealIntroduction(suite: CryptoSuite, input: SealIntroductionInpu
   }
 }
 
-function checkRecipient(recipient: IntroductionRecipient): void {
-  if (typeof recipient !== 'object' || recipient === null) throw new TypeError('recipient must be an object');
-  assertBytes(recipient.identityKey, 'recipient.identityKey', KEY_LEN);
-  if (!Array.isArray(recipient.announcementKeys) || recipient.announcementKeys.length === 0) {
-    throw new RangeError('recipient.announcementKeys must be a non-empty array');
-  }
-  recipient.announcementKeys.forEach((k, i) => {
-    if (typeof k !== 'object' || k === null) throw new TypeError(`recipient.announcementKeys[${i}] must be an object`);
-    assertBytes(k.secret, `recipient.announcementKeys[${i}].secret`, KEY_LEN);
-    assertBytes(k.public, `recipient.announcementKeys[${i}].public`, KEY_LEN);
-  });
-}
 
 /**
  * Bob's side: opens, parses and verifies an introduction. Returns the verified introduction,
@@ -495,7 +477,7 @@ export function openIntroduction(
   limits: IntroductionLimits = {},
 ): OpenedIntroduction {
   assertBytes(bytes, 'bytes');
-  checkRecipient(recipient);
+  checkSealRecipient(recipient);
   checkMillis(now, 'now');
   if (typeof limits !== 'object' || limits === null) throw new TypeError('limits must be an object');
   const maxAgeMs = limits.maxAgeMs ?? DEFAULT_INTRODUCTION_MAX_AGE_MS;

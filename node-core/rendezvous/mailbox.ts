@@ -29,7 +29,7 @@ import { IdentityError, MAX_IDENTITY_LENGTH, parseIdentity, type Identity } from
 import { CodedError, isCodedError } from '../util/coded-error';
 import { assertBytes, concatBytes, equalBytes, Reader, utf8, Writer } from '../util/bytes';
 import type { IntroductionRecipient } from './introduction';
-import { openSealedEnvelope, parseSealedEnvelope, sealToAnnouncementKey, type SealFail, type SealScheme } from './sealing';
+import { checkSealInput, checkSealRecipient, openSealedEnvelope, parseSealedEnvelope, sealToAnnouncementKey, type SealFail, type SealScheme } from './sealing';
 
 export const MAILBOX_ITEM_VERSION = 1;
 /** The largest payload of one item (60 KiB). */
@@ -237,14 +237,8 @@ export function sealMailboxPlaintext(
  * parameter for unacceptable input (identity not matching the secret key, payload over 60 KiB).
  */
 export function sealMailboxItem(suite: CryptoSuite, input: SealMailboxItemInput): Uint8Array {
-  if (typeof input !== 'object' || input === null) throw new TypeError('input must be an object');
+  checkSealInput(input);
   const { from, to } = input;
-  if (typeof from !== 'object' || from === null) throw new TypeError('input.from must be an object');
-  if (typeof to !== 'object' || to === null) throw new TypeError('input.to must be an object');
-  assertBytes(from.secretKey, 'input.from.secretKey', KEY_LEN);
-  if (typeof from.identityText !== 'string') throw new TypeError('input.from.identityText must be a string');
-  assertBytes(to.identityKey, 'input.to.identityKey', KEY_LEN);
-  assertBytes(to.announcementKey, 'input.to.announcementKey', KEY_LEN);
   assertBytes(input.payload, 'input.payload');
   if (input.payload.length > MAX_MAILBOX_PAYLOAD) {
     throw new RangeError(`input.payload is ${input.payload.length} bytes; at most ${MAX_MAILBOX_PAYLOAD} allowed`);
@@ -273,18 +267,6 @@ export function sealMailboxItem(suite: CryptoSuite, input: SealMailboxItemInput)
   }
 }
 
-function checkRecipient(recipient: IntroductionRecipient): void {
-  if (typeof recipient !== 'object' || recipient === null) throw new TypeError('recipient must be an object');
-  assertBytes(recipient.identityKey, 'recipient.identityKey', KEY_LEN);
-  if (!Array.isArray(recipient.announcementKeys) || recipient.announcementKeys.length === 0) {
-    throw new RangeError('recipient.announcementKeys must be a non-empty array');
-  }
-  recipient.announcementKeys.forEach((k, i) => {
-    if (typeof k !== 'object' || k === null) throw new TypeError(`recipient.announcementKeys[${i}] must be an object`);
-    assertBytes(k.secret, `recipient.announcementKeys[${i}].secret`, KEY_LEN);
-    assertBytes(k.public, `recipient.announcementKeys[${i}].public`, KEY_LEN);
-  });
-}
 
 /**
  * Bob's side: opens, parses and verifies an item. Returns it, or throws MailboxError
@@ -299,7 +281,7 @@ export function openMailboxItem(
   limits: MailboxLimits = {},
 ): OpenedMailboxItem {
   assertBytes(bytes, 'bytes');
-  checkRecipient(recipient);
+  checkSealRecipient(recipient);
   checkMillis(now, 'now');
   if (typeof limits !== 'object' || limits === null) throw new TypeError('limits must be an object');
   const maxAgeMs = limits.maxAgeMs ?? DEFAULT_MAILBOX_MAX_AGE_MS;

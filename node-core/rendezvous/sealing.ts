@@ -179,3 +179,35 @@ export function openSealedEnvelope(
     key?.fill(0);
   }
 }
+
+/** Checks the shape of a recipient: its identity key and one or more X25519 key pairs. */
+export function checkSealRecipient(recipient: {
+  readonly identityKey: Uint8Array;
+  readonly announcementKeys: readonly { readonly secret: Uint8Array; readonly public: Uint8Array }[];
+}): void {
+  if (typeof recipient !== 'object' || recipient === null) throw new TypeError('recipient must be an object');
+  assertBytes(recipient.identityKey, 'recipient.identityKey', KEY_LENGTH);
+  if (!Array.isArray(recipient.announcementKeys) || recipient.announcementKeys.length === 0) {
+    throw new RangeError('recipient.announcementKeys must be a non-empty array');
+  }
+  recipient.announcementKeys.forEach((k, i) => {
+    if (typeof k !== 'object' || k === null) throw new TypeError(`recipient.announcementKeys[${i}] must be an object`);
+    assertBytes(k.secret, `recipient.announcementKeys[${i}].secret`, KEY_LENGTH);
+    assertBytes(k.public, `recipient.announcementKeys[${i}].public`, KEY_LENGTH);
+  });
+}
+
+/** Checks the sender and recipient fields every sealed format takes (`input.from`, `input.to`). */
+export function checkSealInput(input: {
+  readonly from: { readonly secretKey: Uint8Array; readonly identityText: string };
+  readonly to: { readonly identityKey: Uint8Array; readonly announcementKey: Uint8Array };
+}): void {
+  if (typeof input !== 'object' || input === null) throw new TypeError('input must be an object');
+  const { from, to } = input;
+  if (typeof from !== 'object' || from === null) throw new TypeError('input.from must be an object');
+  if (typeof to !== 'object' || to === null) throw new TypeError('input.to must be an object');
+  assertBytes(from.secretKey, 'input.from.secretKey', KEY_LENGTH);
+  if (typeof from.identityText !== 'string') throw new TypeError('input.from.identityText must be a string');
+  assertBytes(to.identityKey, 'input.to.identityKey', KEY_LENGTH);
+  assertBytes(to.announcementKey, 'input.to.announcementKey', KEY_LENGTH);
+}
