@@ -9,6 +9,7 @@ import { chatFuzzTargets } from '../chat/fuzz-targets';
 import { circuitFuzzTargets } from '../circuit/fuzz-targets';
 import { dhtFuzzTargets } from '../dht/fuzz-targets';
 import { directoryFuzzTargets } from '../directory/fuzz-targets';
+import { mediaFuzzTargets } from '../media/fuzz-targets';
 import { rendezvousFuzzTargets } from '../rendezvous/fuzz-targets';
 import type { FuzzTarget } from './target';
 import { cellsTarget } from './targets/cells';
@@ -24,4 +25,5 @@ export const fuzzTargets: Record<string, FuzzTarget> = {
   ...dhtFuzzTargets,
   ...rendezvousFuzzTargets,
   ...chatFuzzTargets,
+  ...mediaFuzzTargets,
 };
