@@ -11,6 +11,7 @@ import { dhtFuzzTargets } from '../dht/fuzz-targets';
 import { directoryFuzzTargets } from '../directory/fuzz-targets';
 import { mediaFuzzTargets } from '../media/fuzz-targets';
 import { rendezvousFuzzTargets } from '../rendezvous/fuzz-targets';
+import { streamFuzzTargets } from '../stream/fuzz-targets';
 import type { FuzzTarget } from './target';
 import { cellsTarget } from './targets/cells';
 import { linkHandshakeTarget } from './targets/link';
@@ -26,4 +27,5 @@ export const fuzzTargets: Record<string, FuzzTarget> = {
   ...rendezvousFuzzTargets,
   ...chatFuzzTargets,
   ...mediaFuzzTargets,
+  ...streamFuzzTargets,
 };

@@ -1,0 +1,142 @@
+/**
+ * node-core/stream: the pure protocol layer of live streams (seed 004 §8; DESIGN §3 "Live
+ * streams"; PSP reference flows/fanout.md and flows/media.md):
+ *   receipt.ts   oracle-signed stream-creation receipts, the landing node's one-time-spend
+ *                ledger, and viewer identification IDs;
+ *   puzzle.ts    the hashcash puzzle a viewer solves for an ID;
+ *   messages.ts  the control, media and report messages between creator, landing node,
+ *                distribution nodes, viewers and oracles;
+ *   group.ts     frames cut into packets and joined again, group digests and the broadcaster's
+ *                group signatures, and the viewer's verifier;
+ *   fanout.ts    the relay's fan-out state machine and the landing node's distribution tree;
+ *   invite.ts    the private invite sent inside a chat message, and the SFrame contexts made
+ *                from its keys (node-core/media).
+ *
+ * No I/O, timers or randomness of its own: the CryptoSuite and the current time are passed in.
+ */
+export { STREAM_ERROR_CODES, StreamError, isStreamError, type StreamErrorCode } from './errors';
+export { STREAM_ID_LENGTH } from './internal';
+
+export {
+  RECEIPT_FORMAT,
+  VIEWER_ID_FORMAT,
+  RECEIPT_ID_LENGTH,
+  SESSION_ID_LENGTH,
+  MIN_RECEIPT_LENGTH,
+  MAX_RECEIPT_LENGTH,
+  MIN_VIEWER_ID_LENGTH,
+  MAX_VIEWER_ID_LENGTH,
+  DEFAULT_RECEIPT_MAX_TTL_MS,
+  DEFAULT_VIEWER_ID_MAX_TTL_MS,
+  DEFAULT_ORACLE_MAX_CLOCK_SKEW_MS,
+  DEFAULT_LEDGER_CAPACITY,
+  issueReceipt,
+  parseReceipt,
+  verifyReceipt,
+  receiptShortfall,
+  ReceiptLedger,
+  issueViewerId,
+  parseViewerId,
+  verifyViewerId,
+  type ReceiptAllowance,
+  type ReceiptContent,
+  type ViewerIdContent,
+  type UnverifiedReceipt,
+  type UnverifiedViewerId,
+  type VerifiedReceipt,
+  type VerifiedViewerId,
+  type OracleTrust,
+  type IssueReceiptInput,
+  type IssueViewerIdInput,
+  type StreamRequestLimits,
+  type LedgerOutcome,
+  type ReceiptLedgerOptions,
+} from './receipt';
+
+export {
+  PUZZLE_FORMAT,
+  PUZZLE_CHALLENGE_LENGTH,
+  PUZZLE_SECRET_LENGTH,
+  PUZZLE_SALT_LENGTH,
+  MAX_PUZZLE_DIFFICULTY,
+  DEFAULT_PUZZLE_DIFFICULTY,
+  DEFAULT_PUZZLE_TTL_MS,
+  makePuzzleChallenge,
+  parsePuzzleChallenge,
+  solvePuzzle,
+  checkPuzzleSolution,
+  leadingZeroBits,
+  type PuzzleChallenge,
+  type MakeChallengeOptions,
+  type SolveOptions,
+  type CheckSolutionOptions,
+} from './puzzle';
+
+export {
+  MAX_STREAM_MESSAGE_LENGTH,
+  MAX_MEDIA_PAYLOAD,
+  MAX_FRAME_PARTS,
+  MAX_FRAME_LENGTH,
+  MAX_OFFERED_NODES,
+  MAX_CREDENTIAL_LENGTH,
+  TITLE_FIELD,
+  DESCRIPTION_FIELD,
+  StreamMessageType,
+  STREAM_MESSAGE_KINDS,
+  REFUSE_REASONS,
+  encodeStreamMessage,
+  decodeStreamMessage,
+  encodeMediaPacket,
+  type RefuseReason,
+  type StreamParameters,
+  type DistributionOffer,
+  type PublicMetadata,
+  type MediaPacket,
+  type GroupSignatureMessage,
+  type StreamReport,
+  type UsageReport,
+  type UsageRole,
+  type StreamMessage,
+  type StreamMessageKind,
+} from './messages';
+
+export {
+  FrameAssembler,
+  GroupHasher,
+  GroupVerifier,
+  frameMetadata,
+  packetizeFrame,
+  signGroup,
+  verifyGroupSignature,
+  type StreamFrame,
+  type GroupVerifierOptions,
+  type GroupVerifierResult,
+} from './group';
+
+export {
+  DEFAULT_FANOUT,
+  FanoutRelay,
+  FanoutTree,
+  type FanoutAction,
+  type FanoutOptions,
+  type FanoutStats,
+  type SubscriberId,
+  type SubscriberMode,
+  type SubscriberStats,
+  type FanoutTreeOptions,
+  type NodeId,
+  type TreeAction,
+  type TreeNodeInfo,
+} from './fanout';
+
+export {
+  INVITE_FORMAT,
+  STREAM_KEYS_LENGTH,
+  MAX_INVITE_LENGTH,
+  encodeInvite,
+  decodeInvite,
+  checkStreamKeys,
+  streamSFrameContext,
+  type StreamKeys,
+  type StreamInvite,
+} from './invite';
