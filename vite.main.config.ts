@@ -25,6 +25,16 @@ const BUNDLES: Readonly<Record<NodeBundle, { entry: string; fileName: string; fo
 
 const BUILTINS: ReadonlySet<string> = new Set(builtinModules);
 
+/** Gives an ES-module bundle the CommonJS globals its bundled CommonJS packages expect. */
+export const ESM_CJS_SHIM = [
+  "import { createRequire as __cjsCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __cjsFileURLToPath } from 'node:url';",
+  "import { dirname as __cjsDirname } from 'node:path';",
+  'const require = __cjsCreateRequire(import.meta.url);',
+  'const __filename = __cjsFileURLToPath(import.meta.url);',
+  'const __dirname = __cjsDirname(__filename);',
+].join('\n');
+
 /** True for module ids that stay outside the bundles: 'electron' (and its sub-paths) and Node built-ins. */
 export function isRuntimeProvided(id: string): boolean {
   if (id === 'electron' || id.startsWith('electron/')) return true;
@@ -67,6 +77,10 @@ export function nodeBundleConfig(bundle: NodeBundle, root: string): InlineConfig
         output: {
           format: spec.format,
           entryFileNames: spec.fileName,
+          // CommonJS packages bundled into an ES module still look for `require`, `__filename` and
+          // `__dirname` (node-sqlite3-wasm finds its .wasm next to itself, which bin/build.js
+          // copies beside the bundle).
+          ...(spec.format === 'es' ? { banner: ESM_CJS_SHIM } : {}),
           // One file per bundle: the preload in particular cannot load sibling chunks.
           inlineDynamicImports: true,
         },

@@ -3,7 +3,8 @@
 // renderer into dist/ with Vite (configurations in vite.main.config.ts and vite.renderer.config.ts),
 // then checks that the Node-side bundles load nothing but 'electron' and Node built-ins.
 // Exits non-zero on any failure.
-import { readFile, rm } from 'node:fs/promises';
+import { copyFile, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
@@ -18,10 +19,11 @@ const { rendererConfig } = await import('../vite.renderer.config.ts');
 function loadedSpecifiers(code) {
   const found = new Set();
   const patterns = [
-    /\bimport\s*(?:[\w*{}\s,$]+\s*from\s*)?["']([^"']+)["']/g,
-    /\bexport\s*[\w*{}\s,$]*\s*from\s*["']([^"']+)["']/g,
-    /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g,
-    /\brequire\s*\(\s*["']([^"']+)["']\s*\)/g,
+    // Not preceded by '-', '.' or a quote: '--import' and 'x.import' in strings are not imports.
+    /(?<![-.'"\w])import\s*(?:[\w*{}\s,$]+\s*from\s*)?["']([^"']+)["']/g,
+    /(?<![-.'"\w])export\s*[\w*{}\s,$]*\s*from\s*["']([^"']+)["']/g,
+    /(?<![-.'"\w])import\s*\(\s*["']([^"']+)["']\s*\)/g,
+    /(?<![-.'"\w])require\s*\(\s*["']([^"']+)["']\s*\)/g,
   ];
   for (const pattern of patterns) for (const match of code.matchAll(pattern)) found.add(match[1]);
   return [...found];
@@ -41,6 +43,9 @@ try {
     build(nodeBundleConfig('backend', root)),
     build(rendererConfig(root)),
   ]);
+  // The SQLite engine is WebAssembly: its .wasm file goes next to the bundle that loads it.
+  const wasm = createRequire(import.meta.url).resolve('node-sqlite3-wasm/dist/node-sqlite3-wasm.wasm');
+  await copyFile(wasm, join(root, 'dist', 'main', 'node-sqlite3-wasm.wasm'));
   await checkBundle('main.js', isRuntimeProvided);
   await checkBundle('backend.js', isRuntimeProvided);
   // A sandboxed preload may require 'electron' only (plus a few polyfilled modules we do not use).

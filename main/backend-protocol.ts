@@ -5,6 +5,7 @@
  * so the main process never interprets a payload.
  *
  * main → backend:  { type: 'ping', id } | { type: 'request', id, method, params }
+ *                | { type: 'unlock-secret', secret }   (once after spawn, desktop keychain only)
  * backend → main:  { type: 'pong', id } | { type: 'response', id, result }
  *                | { type: 'event', event, payload } | { type: 'media-access', active }
  */
@@ -48,6 +49,17 @@ export interface MediaAccessMessage {
   readonly active: boolean;
 }
 export type FromBackendMessage = PongMessage | ResponseMessage | EventMessage | MediaAccessMessage;
+
+/**
+ * The profile's keychain secret (app/services/keys.ts): 32 random bytes as 64 lower-case hex
+ * digits, which the main process keeps sealed with Electron safeStorage and sends once after the
+ * backend starts. It unseals the profile's key files, so it is checked strictly and answered with
+ * nothing.
+ */
+export interface UnlockSecretMessage {
+  readonly type: 'unlock-secret';
+  readonly secret: string;
+}
 
 /** The renderer's request as it arrives over IPC, after the envelope check. */
 export interface InvokeEnvelope {
@@ -93,6 +105,19 @@ export function parseToBackendMessage(raw: unknown): ToBackendMessage | null {
     return { type: 'request', id: record.id, method: record.method, params: record.params };
   }
   return null;
+}
+
+/**
+ * Checks an 'unlock-secret' message (main → backend): a plain object with exactly `type` and
+ * `secret`, the secret 64 lower-case hex digits; null for anything else.
+ */
+export function parseUnlockSecretMessage(raw: unknown): UnlockSecretMessage | null {
+  const record = asRecord(raw);
+  if (record === null || Object.getPrototypeOf(record) !== Object.prototype) return null;
+  const keys = Object.keys(record);
+  if (keys.length !== 2 || record.type !== 'unlock-secret' || typeof record.secret !== 'string') return null;
+  if (!/^[0-9a-f]{64}$/.test(record.secret)) return null;
+  return { type: 'unlock-secret', secret: record.secret };
 }
 
 /** Checks a message arriving from the backend; null when it is not one. */

@@ -6,12 +6,19 @@
  *
  * The main process checks envelopes and senders only; the backend parses every payload
  * (DESIGN §2). The security-relevant values live in ./security so they can be tested on their own.
+ *
+ * The backend gets the data folder (userData) and the profile (`--profile <name>` on our own
+ * command line, default 'default'). Where the OS keychain is usable (safeStorage, and on Linux a
+ * real secret store rather than its 'basic_text' fallback), the profile's keys are sealed with a
+ * random per-profile secret that only this process can unseal: it is kept in the profile's
+ * keychain.secret sealed by safeStorage and sent to the backend ('unlock-secret') once it runs.
  */
 import {
   BrowserWindow,
   app,
   ipcMain,
   protocol,
+  safeStorage,
   session,
   utilityProcess,
   type IpcMainInvokeEvent,
@@ -22,6 +29,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ERROR_CODES, IPC_CHANNELS, err, type Result } from '../app/contract/wire';
+import { loadOrCreateKeychainSecret } from '../app/services/keychain-file';
+import { DEFAULT_PROFILE, isProfileName, profilePaths } from '../app/services/paths';
 import { BackendClient } from './backend-client';
 import { parseInvokeEnvelope, type EventEnvelope } from './backend-protocol';
 import {
@@ -116,8 +125,35 @@ function sendToRenderer(envelope: EventEnvelope): void {
   win.webContents.send(IPC_CHANNELS.event, envelope);
 }
 
+/** The profile named by `--profile <name>` or `--profile=<name>` on our command line. */
+function profileFromArgs(argv: readonly string[]): string {
+  const inline = argv.find((a) => a.startsWith('--profile='));
+  const i = argv.indexOf('--profile');
+  const name = inline !== undefined ? inline.slice('--profile='.length) : i >= 0 ? argv[i + 1] : undefined;
+  if (name === undefined) return DEFAULT_PROFILE;
+  if (!isProfileName(name)) {
+    process.stderr.write('--profile must be 1-64 letters, digits, _ or -; using the default profile\n');
+    return DEFAULT_PROFILE;
+  }
+  return name;
+}
+
+/** True when safeStorage seals with a real OS keychain (not Linux's hard-coded 'basic_text' key). */
+function keychainUsable(): boolean {
+  try {
+    if (!safeStorage.isEncryptionAvailable()) return false;
+    return process.platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text';
+  } catch {
+    return false;
+  }
+}
+
 function startBackend(): void {
-  const child = utilityProcess.fork(BACKEND_PATH, [`--app-version=${app.getVersion()}`], {
+  const dataRoot = app.getPath('userData');
+  const profile = profileFromArgs(process.argv);
+  const keychain = keychainUsable();
+  const args = [`--app-version=${app.getVersion()}`, `--data-root=${dataRoot}`, `--profile=${profile}`, ...(keychain ? ['--keychain'] : [])];
+  const child = utilityProcess.fork(BACKEND_PATH, args, {
     serviceName: 'Sirius Stream backend',
     stdio: 'inherit',
   });
@@ -128,6 +164,15 @@ function startBackend(): void {
   backend = { child, client };
   child.on('message', (message: unknown) => client.handleMessage(message));
   child.on('spawn', () => {
+    if (keychain) {
+      try {
+        const secret = loadOrCreateKeychainSecret(profilePaths(dataRoot, profile).keychainSecret, safeStorage);
+        child.postMessage({ type: 'unlock-secret', secret });
+      } catch (error) {
+        // The backend then reports that the keychain did not provide the key.
+        process.stderr.write(`keychain secret unavailable: ${error instanceof Error ? error.message : String(error)}\n`);
+      }
+    }
     void client.ping().then((connected) => {
       sendToRenderer({ event: 'backend.status', payload: { connected } });
     });

@@ -9,6 +9,7 @@
  */
 import { extname, isAbsolute, join, relative, sep } from 'node:path';
 import type { WebPreferences } from 'electron';
+import { CONTENT_SECURITY_POLICY, CONTENT_TYPES } from '../app/contract/page-policy';
 
 /** The custom scheme the renderer is loaded from. */
 export const APP_SCHEME = 'app';
@@ -24,19 +25,7 @@ export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
  * origins; the renderer reaches the backend only through the preload, never over the network.
  * `media-src` allows camera previews (mediastream:) and decoded video (blob:).
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "media-src 'self' blob: mediastream:",
-  "connect-src 'self'",
-  "font-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'none'",
-].join('; ');
+export { CONTENT_SECURITY_POLICY };
 
 /** Options for {@link windowWebPreferences}. */
 export interface WindowPreferenceOptions {
@@ -174,24 +163,6 @@ export function isPathInside(root: string, file: string): boolean {
   return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }
 
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.wasm': 'application/wasm',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 /** Content-Type for a served file, by extension; unknown extensions are opaque bytes. */
 export function contentTypeFor(filePath: string): string {

@@ -7,11 +7,47 @@
  */
 
 /** Methods the renderer may invoke, named `<domain>.<verb>`. */
-export const METHOD_NAMES = ['app.version'] as const;
+export const METHOD_NAMES = [
+  'app.version',
+  'profile.status',
+  'profile.create',
+  'profile.unlock',
+  'profile.lock',
+  'contacts.list',
+  'contacts.add',
+  'contacts.rename',
+  'contacts.remove',
+  'requests.list',
+  'requests.answer',
+  'chat.conversations',
+  'chat.messages',
+  'chat.send',
+  'chat.sendFile',
+  'chat.fileData',
+  'chat.markRead',
+  'chat.typing',
+  'chat.search',
+  'network.status',
+  'relay.status',
+  'relay.set',
+  'settings.get',
+  'settings.set',
+] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 /** Events the backend (or the main process) may push to the renderer, named `<domain>.<noun>`. */
-export const EVENT_NAMES = ['backend.status'] as const;
+export const EVENT_NAMES = [
+  'backend.status',
+  'profile.changed',
+  'contacts.changed',
+  'requests.changed',
+  'chat.message',
+  'chat.status',
+  'chat.typing',
+  'chat.file',
+  'network.changed',
+  'relay.changed',
+] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 
 /** Electron IPC channels: one for requests (invoke/handle), one for pushed events. */

@@ -8,6 +8,7 @@ import { ERROR_CODES, type Result } from '../../app/contract';
 import { BackendClient, type BackendPort } from '../../main/backend-client';
 import { HandlerError, createDispatcher, type MethodHandlers } from '../../main/backend-dispatch';
 import type { ToBackendMessage } from '../../main/backend-protocol';
+import { handlersWith } from './handlers';
 
 /** Connects a client to a dispatcher; messages are delivered asynchronously, like a real port. */
 function link(handlers: MethodHandlers, options: { timeoutMs?: number } = {}) {
@@ -27,7 +28,7 @@ function link(handlers: MethodHandlers, options: { timeoutMs?: number } = {}) {
   return { client, sent, failures };
 }
 
-const versionHandlers: MethodHandlers = { 'app.version': () => ({ version: '1.2.3' }) };
+const versionHandlers: MethodHandlers = handlersWith({ 'app.version': () => ({ version: '1.2.3' }) });
 
 afterEach(() => {
   vi.useRealTimers();
@@ -48,13 +49,13 @@ describe('backend link', () => {
 
   it('matches concurrent responses to their requests by id', async () => {
     let n = 0;
-    const { client } = link({
+    const { client } = link(handlersWith({
       'app.version': async () => {
         const mine = ++n;
         await new Promise((r) => setTimeout(r, mine === 1 ? 5 : 0));
         return { version: `0.0.${mine}` };
       },
-    });
+    }));
     const [a, b] = await Promise.all([client.request('app.version', {}), client.request('app.version', {})]);
     expect(a).toEqual({ ok: true, value: { version: '0.0.1' } });
     expect(b).toEqual({ ok: true, value: { version: '0.0.2' } });
@@ -62,7 +63,7 @@ describe('backend link', () => {
 
   it('rejects params that do not match the schema, without calling the handler', async () => {
     const handler = vi.fn(() => ({ version: '1.0.0' }));
-    const { client } = link({ 'app.version': handler });
+    const { client } = link(handlersWith({ 'app.version': handler }));
     const result = await client.request('app.version', { extra: true });
     expect(result.ok).toBe(false);
     expect(!result.ok && result.error.code).toBe(ERROR_CODES.invalidParams);
@@ -72,11 +73,11 @@ describe('backend link', () => {
   });
 
   it('turns a HandlerError into its code and message', async () => {
-    const { client, failures } = link({
+    const { client, failures } = link(handlersWith({
       'app.version': () => {
         throw new HandlerError('app.busy', 'try again later');
       },
-    });
+    }));
     await expect(client.request('app.version', {})).resolves.toEqual({
       ok: false,
       error: { code: 'app.busy', message: 'try again later' },
@@ -85,11 +86,11 @@ describe('backend link', () => {
   });
 
   it('hides unexpected handler errors behind "internal" and reports them to the sink', async () => {
-    const { client, failures } = link({
+    const { client, failures } = link(handlersWith({
       'app.version': () => {
         throw new Error('secret detail /home/user/key');
       },
-    });
+    }));
     const result = await client.request('app.version', {});
     expect(result).toEqual({ ok: false, error: { code: ERROR_CODES.internal, message: 'internal error' } });
     expect(JSON.stringify(result)).not.toContain('secret');
@@ -97,7 +98,7 @@ describe('backend link', () => {
   });
 
   it('refuses a handler value that breaks the result schema', async () => {
-    const { client, failures } = link({ 'app.version': () => ({ version: 7 }) as unknown as { version: string } });
+    const { client, failures } = link(handlersWith({ 'app.version': () => ({ version: 7 }) as unknown as { version: string } }));
     const result = await client.request('app.version', {});
     expect(!result.ok && result.error.code).toBe(ERROR_CODES.internal);
     expect(failures).toHaveLength(1);

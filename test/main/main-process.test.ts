@@ -3,11 +3,15 @@
  * order of the pre-ready calls, the window's settings, the app:// handler, the IPC sender check,
  * the permission and navigation handlers, and the bridge to a backend that runs the real dispatcher.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDispatcher } from '../../main/backend-dispatch';
 import { APP_ENTRY_URL, CONTENT_SECURITY_POLICY } from '../../main/security';
+import { handlersWith } from './handlers';
 
 type Listener = (...args: unknown[]) => unknown;
 
@@ -89,8 +93,13 @@ const fake = vi.hoisted(() => {
     }
   }
 
+  const paths = { userData: '' };
   const electron = {
     app: {
+      getPath: (name: string) => {
+        if (name !== 'userData') throw new Error(`unexpected getPath(${name})`);
+        return paths.userData;
+      },
       enableSandbox: () => calls.push('enableSandbox'),
       on: (event: string, listener: Listener) => {
         appListeners.set(event, listener);
@@ -138,9 +147,20 @@ const fake = vi.hoisted(() => {
         return child;
       },
     },
+    // A stand-in keychain: "sealing" prefixes a marker, so the file shows it went through here.
+    safeStorage: {
+      isEncryptionAvailable: () => true,
+      getSelectedStorageBackend: () => 'gnome_libsecret',
+      encryptString: (plain: string) => new TextEncoder().encode(`sealed:${plain}`),
+      decryptString: (sealed: Uint8Array) => {
+        const text = new TextDecoder().decode(sealed);
+        if (!text.startsWith('sealed:')) throw new Error('not sealed by this keychain');
+        return text.slice('sealed:'.length);
+      },
+    },
     BrowserWindow: FakeWindow,
   };
-  return { electron, calls, resolveReady: () => resolveReady(), appListeners, ipcHandlers, protocolHandlers, session, children, FakeWindow, mainFrame, sent };
+  return { electron, paths, calls, resolveReady: () => resolveReady(), appListeners, ipcHandlers, protocolHandlers, session, children, FakeWindow, mainFrame, sent };
 });
 
 vi.mock('electron', () => fake.electron);
@@ -164,12 +184,13 @@ function trustedEvent(overrides: { url?: string; routingId?: number; senderId?: 
 }
 
 beforeAll(async () => {
+  fake.paths.userData = mkdtempSync(join(tmpdir(), 'psp-main-'));
   fake.resolveReady();
   await settle();
   // Stand the real dispatcher in for the backend process.
   const child = fake.children[0];
   if (child === undefined) throw new Error('no backend was forked');
-  const dispatch = createDispatcher({ 'app.version': () => ({ version: '0.1.0' }) });
+  const dispatch = createDispatcher(handlersWith({ 'app.version': () => ({ version: '0.1.0' }) }));
   child.onPost = (message) => {
     void dispatch(structuredClone(message)).then((reply) => {
       if (reply !== null) child.emit('message', structuredClone(reply));
@@ -177,6 +198,10 @@ beforeAll(async () => {
   };
   child.emit('spawn');
   await settle();
+});
+
+afterAll(() => {
+  rmSync(fake.paths.userData, { recursive: true, force: true });
 });
 
 describe('before the app is ready', () => {
@@ -288,9 +313,18 @@ describe('IPC', () => {
     expect(fake.sent).toContainEqual(['sirius:event', { event: 'backend.status', payload: { connected: true } }]);
   });
 
-  it('passes the app version to the backend process', () => {
-    expect(fake.children[0]?.args).toEqual(['--app-version=0.1.0']);
+  it('passes the app version, the data folder, the profile and the keychain flag to the backend process', () => {
+    expect(fake.children[0]?.args).toEqual(['--app-version=0.1.0', `--data-root=${fake.paths.userData}`, '--profile=default', '--keychain']);
     expect(fake.children[0]?.modulePath).toMatch(/[/\\]backend\.js$/);
+  });
+
+  it('sends the profile’s keychain secret once the backend runs, keeping it sealed on disk', () => {
+    const sent = fake.children[0]!.posted.filter((m) => (m as { type?: string }).type === 'unlock-secret') as Array<{ secret: string }>;
+    expect(sent).toHaveLength(1);
+    expect(Object.keys(sent[0]!).sort()).toEqual(['secret', 'type']);
+    expect(sent[0]!.secret).toMatch(/^[0-9a-f]{64}$/);
+    const onDisk = readFileSync(join(fake.paths.userData, 'profiles', 'default', 'keychain.secret'), 'utf8');
+    expect(onDisk).toBe(`sealed:${sent[0]!.secret}`);
   });
 });
 
