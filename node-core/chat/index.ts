@@ -44,6 +44,7 @@ export {
   type TypingFrame,
 } from './frames';
 export {
+  MAX_SEARCH_QUERY,
   messageOf,
   type AppendResult,
   type ChatMessage,
@@ -57,6 +58,7 @@ export {
   type ListMessagesOptions,
   type MessageStatus,
   type NewOutgoingFile,
+  type SearchMessagesOptions,
   type StatusChange,
   type StoredItem,
   type TransferState,

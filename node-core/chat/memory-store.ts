@@ -20,6 +20,7 @@ import {
   type ListMessagesOptions,
   type MessageStatus,
   type NewOutgoingFile,
+  type SearchMessagesOptions,
   type StatusChange,
   type StoredItem,
   cancelTarget,
@@ -34,9 +35,11 @@ import {
   checkNewOutgoingFile,
   checkOffset,
   checkPeer,
+  checkSearchArgs,
   checkSeqArg,
   checkTime,
   contactKey,
+  foldForSearch,
   isEnded,
   messageIdOf,
   messageOf,
@@ -471,6 +474,20 @@ export class MemoryChatStore implements ChatStore {
       end = i;
     }
     return c.messages.slice(Math.max(0, end - options.limit), end).map((r) => messageOf(peer, stored(r))!);
+  }
+
+  async searchMessages(query: string, options: SearchMessagesOptions): Promise<ChatMessage[]> {
+    checkSearchArgs(query, options);
+    const needle = foldForSearch(query);
+    const hits: { peer: string; r: ItemRec }[] = [];
+    for (const c of this.convs.values()) {
+      if (options.peer !== undefined && c.peer !== options.peer) continue;
+      for (const r of c.messages) if (r.item.kind === 'text' && foldForSearch(r.item.text).includes(needle)) hits.push({ peer: c.peer, r });
+    }
+    return hits
+      .sort((a, b) => b.r.order - a.r.order)
+      .slice(0, options.limit)
+      .map(({ peer, r }) => messageOf(peer, stored(r))!);
   }
 
   async addContact(key: Uint8Array | string, name: string, identity?: string): Promise<Contact> {

@@ -178,6 +178,17 @@ export interface ListMessagesOptions {
   readonly limit: number;
 }
 
+/** Options of {@link ChatStore.searchMessages}. */
+export interface SearchMessagesOptions {
+  /** Only this peer's conversation (hex key); default: every conversation. */
+  readonly peer?: string;
+  /** At most this many (1..1000). */
+  readonly limit: number;
+}
+
+/** Longest search query, in UTF-16 code units. */
+export const MAX_SEARCH_QUERY = 1024;
+
 export interface ChatStore {
   // ---- the conversation engine -----------------------------------------------------------
 
@@ -248,6 +259,13 @@ export interface ChatStore {
 
   /** A page of a conversation's messages in the order they were stored, oldest first. */
   listMessages(peer: string, options: ListMessagesOptions): Promise<ChatMessage[]>;
+
+  /**
+   * Text messages of either direction whose text contains `query` (1..MAX_SEARCH_QUERY
+   * characters), compared case-insensitively (both lower-cased with String#toLowerCase), newest
+   * first (reverse storage order), at most `options.limit`. Reads only.
+   */
+  searchMessages(query: string, options: SearchMessagesOptions): Promise<ChatMessage[]>;
 
   /**
    * Adds a contact, or updates one's name (and identity string, when given), keeping when it
@@ -369,6 +387,20 @@ export function checkListOptions(options: unknown): asserts options is ListMessa
   const o = options as ListMessagesOptions;
   checkCount(o.limit, 'options.limit', 1000);
   if (o.before !== undefined) checkId(o.before, 'options.before');
+}
+
+export function checkSearchArgs(query: unknown, options: unknown): asserts options is SearchMessagesOptions {
+  if (typeof query !== 'string') throw new TypeError('query must be a string');
+  if (query.length === 0 || query.length > MAX_SEARCH_QUERY) throw new RangeError(`query must be 1..${MAX_SEARCH_QUERY} characters`);
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  const o = options as SearchMessagesOptions;
+  checkCount(o.limit, 'options.limit', 1000);
+  if (o.peer !== undefined) checkPeer(o.peer, 'options.peer');
+}
+
+/** The case-folded form both stores compare search queries and texts in. */
+export function foldForSearch(text: string): string {
+  return text.toLowerCase();
 }
 
 const RANK: Readonly<Record<MessageStatus, number>> = { pending: 0, received: 0, sent: 1, delivered: 2, read: 3 };

@@ -353,6 +353,46 @@ export function chatStoreContract(name: string, open: () => StoreUnderTest): voi
       expect((await s.contacts()).map((x) => x.name)).toEqual(['Bobby']);
     });
 
+    it('searches text messages case-insensitively, newest first, in one conversation or all', async () => {
+      const s = fresh();
+      await s.appendOutgoing(PEER, text('Lunch at noon?'), T0);
+      await s.deliverIncoming(PEER, 1, T0, text('yes, LUNCH sounds good'), T0 + 1);
+      await s.appendOutgoing(PEER, { kind: 'read', upTo: 1 }, T0 + 2);
+      await s.deliverIncoming(OTHER, 1, T0, text('Grüße zum Mittagessen, lunch?'), T0 + 3);
+      await s.appendOutgoing(OTHER, text('no thanks'), T0 + 4);
+      const bytes = new Uint8Array(10).fill(1);
+      const f = newFile(bytes, { name: 'lunch.jpg' });
+      await s.createOutgoingFile(PEER, f, T0);
+      await s.appendFileBytes(PEER, f.fileId, 'out', 0, bytes, T0);
+      await s.appendOutgoing(PEER, offerOf(f), T0 + 5);
+
+      const all = await s.searchMessages('lunch', { limit: 10 });
+      expect(all.map((m) => [m.peer, m.direction, m.text])).toEqual([
+        [OTHER, 'in', 'Grüße zum Mittagessen, lunch?'],
+        [PEER, 'in', 'yes, LUNCH sounds good'],
+        [PEER, 'out', 'Lunch at noon?'],
+      ]);
+      expect(all.every((m) => m.kind === 'text')).toBe(true);
+      expect((await s.searchMessages('GRÜSSE'.slice(0, 3), { limit: 10 })).map((m) => m.text)).toEqual(['Grüße zum Mittagessen, lunch?']);
+      expect((await s.searchMessages('LuNcH', { peer: PEER, limit: 10 })).map((m) => m.text)).toEqual(['yes, LUNCH sounds good', 'Lunch at noon?']);
+      expect((await s.searchMessages('lunch', { limit: 1 })).map((m) => m.peer)).toEqual([OTHER]);
+      expect(await s.searchMessages('dinner', { limit: 10 })).toEqual([]);
+      expect(await s.searchMessages('lunch', { peer: 'd2'.repeat(32), limit: 10 })).toEqual([]);
+      // Wildcards of SQL LIKE or of regular expressions have no special meaning.
+      expect(await s.searchMessages('%', { limit: 10 })).toEqual([]);
+      expect(await s.searchMessages('.*', { limit: 10 })).toEqual([]);
+
+      const before = await snapshot(s, PEER);
+      await expect(s.searchMessages('', { limit: 10 })).rejects.toThrow(RangeError);
+      await expect(s.searchMessages('x'.repeat(1025), { limit: 10 })).rejects.toThrow(/query/);
+      await expect(s.searchMessages(5 as unknown as string, { limit: 10 })).rejects.toThrow(TypeError);
+      await expect(s.searchMessages('lunch', { limit: 0 })).rejects.toThrow(/options\.limit/);
+      await expect(s.searchMessages('lunch', { limit: 1001 })).rejects.toThrow(RangeError);
+      await expect(s.searchMessages('lunch', { peer: 'XY', limit: 5 })).rejects.toThrow(/options\.peer/);
+      await expect(s.searchMessages('lunch', null as unknown as { limit: number })).rejects.toThrow(TypeError);
+      expect(await snapshot(s, PEER)).toEqual(before);
+    });
+
     it('checks every argument, naming it, and changes nothing', async () => {
       const s = fresh();
       await s.appendOutgoing(PEER, text('x'), T0);

@@ -162,3 +162,18 @@ describe('SqliteChatStore', () => {
     expect(existsSync(join(dir, 'o.sqlite'))).toBe(false);
   });
 });
+
+describe('SqliteChatStore search', () => {
+  it('finds matches across the pages of rows it scans, newest first', async () => {
+    const s = openAt(mkdtempSync(join(dir, 'search-')));
+    for (let i = 1; i <= 1100; i++) {
+      await s.appendOutgoing(PEER, { kind: 'text', messageId: mid(0).map((_, j) => (j < 2 ? (i >> (8 * j)) & 0xff : 7)), text: i % 100 === 0 ? `needle ${i}` : `hay ${i}` }, T0 + i);
+    }
+    const found = await s.searchMessages('NEEDLE', { limit: 20 });
+    expect(found.map((m) => m.text)).toEqual([1100, 1000, 900, 800, 700, 600, 500, 400, 300, 200, 100].map((i) => `needle ${i}`));
+    expect((await s.searchMessages('needle', { limit: 3 })).map((m) => m.seq)).toEqual([1100, 1000, 900]);
+    const expected = Array.from({ length: 1100 }, (_, k) => 1100 - k).filter((i) => i % 100 !== 0 && String(i).startsWith('1'));
+    expect((await s.searchMessages('hay 1', { peer: PEER, limit: 1000 })).map((m) => m.seq)).toEqual(expected);
+    s.close();
+  });
+});

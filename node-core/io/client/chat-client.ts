@@ -109,6 +109,7 @@ export interface ChatClientEvents {
   'presence-cap': [info: { pending: number; cap: number; refused: number }];
   'file-progress': [peer: string, fileId: string, bytes: number, total: number, direction: 'in' | 'out'];
   'file-complete': [peer: string, fileId: string];
+  'file-failed': [peer: string, fileId: string, reason: string];
   error: [error: Error];
 }
 
@@ -262,6 +263,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
           onTyping: (a) => this.emit('typing', k, a),
           onFileProgress: (f, b, t, d) => this.emit('file-progress', k, f, b, t, d),
           onFileComplete: (f) => this.emit('file-complete', k, f),
+          onFileFailed: (f, reason) => this.emit('file-failed', k, f, reason),
           onProtocolError: (e) => this.log.warn({ peer: k.slice(0, 8), err: e.message }, 'bad chat frame'),
         },
       });
@@ -303,6 +305,16 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   /** Frames for the peer left in its mailbox during this run. */
   depositedFrames(peer: Uint8Array): number {
     return this.peers.get(toHex(peer))?.deposited.size ?? 0;
+  }
+
+  /**
+   * The presence points of this run (identity keys) and whether each one's last announcement
+   * was accepted; empty before start().
+   */
+  get presencePoints(): { identity: Uint8Array; accepted: boolean }[] {
+    const a = this.announcer;
+    if (!a) return [];
+    return a.points.map((p, i) => ({ identity: p.identity, accepted: a.accepted.has(i) }));
   }
 
   get openChannels(): number {

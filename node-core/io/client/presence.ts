@@ -64,6 +64,11 @@ export class PresenceAnnouncer {
     if (opts.points.length < 1 || opts.points.length > 4) throw new RangeError('announce on 1 to 4 presence points');
   }
 
+  /** The presence points announced on, in the order `accepted` and `failures` index them. */
+  get points(): readonly NodeTarget[] {
+    return this.opts.points;
+  }
+
   private get ttlMs(): number {
     return this.opts.ttlMs ?? this.session.network.dht?.maxTtlMs ?? 600_000;
   }

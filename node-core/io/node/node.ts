@@ -59,6 +59,9 @@ export class PspNode {
   readonly directory: DirectoryService | null = null;
   readonly dht: DhtService | null = null;
   private registry: SqliteIdentityRegistry | null = null;
+  /** Every open link (inbound and outbound), and the bytes of links that have closed. */
+  private readonly openLinkSet = new Set<Link>();
+  private closedLinkBytes = { bytesIn: 0, bytesOut: 0 };
 
   private constructor(
     readonly config: NodeConfig,
@@ -177,6 +180,16 @@ export class PspNode {
     };
   }
 
+  /** Cell bytes received and sent on all of this node's links since it started (before TLS). */
+  get traffic(): { bytesIn: number; bytesOut: number } {
+    let { bytesIn, bytesOut } = this.closedLinkBytes;
+    for (const l of this.openLinkSet) {
+      bytesIn += l.stats.bytesIn;
+      bytesOut += l.stats.bytesOut;
+    }
+    return { bytesIn, bytesOut };
+  }
+
   get links(): { inbound: number; nodes: number } {
     return { inbound: this.listener?.openLinks.size ?? 0, nodes: this.nodeLinks.size };
   }
@@ -209,6 +222,7 @@ export class PspNode {
   /** Routes a link's cells to the circuit layer. */
   private attach(link: Link): void {
     const ch = LinkChannel.of(link);
+    this.openLinkSet.add(link);
     if (link.peerIdentity) {
       const k = toHex(link.peerIdentity);
       if (!this.nodeLinks.get(k)?.isOpen) this.nodeLinks.set(k, link);
@@ -222,6 +236,12 @@ export class PspNode {
       this.client.onChannelDrain(ch);
     });
     link.once('close', () => {
+      if (this.openLinkSet.delete(link)) {
+        this.closedLinkBytes = {
+          bytesIn: this.closedLinkBytes.bytesIn + link.stats.bytesIn,
+          bytesOut: this.closedLinkBytes.bytesOut + link.stats.bytesOut,
+        };
+      }
       if (link.peerIdentity) {
         const k = toHex(link.peerIdentity);
         if (this.nodeLinks.get(k) === link) this.nodeLinks.delete(k);

@@ -56,6 +56,7 @@ import {
   type ListMessagesOptions,
   type MessageStatus,
   type NewOutgoingFile,
+  type SearchMessagesOptions,
   type StatusChange,
   type StoredItem,
   type TransferState,
@@ -71,9 +72,11 @@ import {
   checkNewOutgoingFile,
   checkOffset,
   checkPeer,
+  checkSearchArgs,
   checkSeqArg,
   checkTime,
   contactKey,
+  foldForSearch,
   isEnded,
   messageIdOf,
   messageOf,
@@ -795,6 +798,38 @@ export class SqliteChatStore implements ChatStore {
       if (m === undefined) throw this.corrupt('a chat_items row with a message id holds no message');
       return m;
     });
+  }
+
+  /**
+   * Scans text messages newest first, a page of rows at a time, decoding each and comparing in
+   * JavaScript (the same folding as MemoryChatStore); the cost grows with the history searched.
+   */
+  async searchMessages(query: string, options: SearchMessagesOptions): Promise<ChatMessage[]> {
+    checkSearchArgs(query, options);
+    const needle = foldForSearch(query);
+    const found: ChatMessage[] = [];
+    const page = 500;
+    let below = Number.MAX_SAFE_INTEGER;
+    for (;;) {
+      const rows =
+        options.peer === undefined
+          ? this.db.all("SELECT * FROM chat_items WHERE kind = 'text' AND message_id IS NOT NULL AND id < ? ORDER BY id DESC LIMIT ?", [below, page])
+          : this.db.all("SELECT * FROM chat_items WHERE peer = ? AND kind = 'text' AND message_id IS NOT NULL AND id < ? ORDER BY id DESC LIMIT ?", [
+              options.peer,
+              below,
+              page,
+            ]);
+      for (const r of rows) {
+        const stored = this.storedItem(r);
+        if (stored.item.kind !== 'text' || !foldForSearch(stored.item.text).includes(needle)) continue;
+        const m = messageOf(this.text(r, 'peer'), stored);
+        if (m === undefined) throw this.corrupt('a chat_items text row holds no message');
+        found.push(m);
+        if (found.length >= options.limit) return found;
+      }
+      if (rows.length < page) return found;
+      below = this.int(rows[rows.length - 1]!, 'id');
+    }
   }
 
   async addContact(key: Uint8Array | string, name: string, identity?: string): Promise<Contact> {
