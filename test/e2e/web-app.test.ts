@@ -1,0 +1,185 @@
+/**
+ * The messenger end to end in a real browser (DESIGN §5): Debian's Chromium, driven by
+ * playwright-core, against two web hosts — two profiles, each with its own data folder and
+ * backend — on a devnet of real node processes. The profiles onboard, add each other, accept
+ * the introduction, chat both ways with delivery ticks and send a file; one turns on "also run
+ * as relay node", and its node appears in the next signed list and carries circuits, then drops
+ * out when turned off. A screenshot of every screen goes to test-output/screenshots/.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NodeSpec } from '../../node-core/io/devnet/devnet';
+import { startTestNet, type TestNet } from '../support/devnet';
+
+const CHROMIUM = '/usr/bin/chromium';
+const WEB = join(import.meta.dirname, '../../bin/web.js');
+const SHOTS = join(import.meta.dirname, '../../test-output/screenshots');
+const layout: NodeSpec[] = [
+  ...[1, 2, 3].map((i) => ({ nickname: `discovery${i}`, roles: ['discovery' as const], port: 0 })),
+  ...[1, 2].map((i) => ({ nickname: `authority${i}`, roles: ['authority' as const], port: 0 })),
+  ...[1, 2, 3, 4, 5].map((i) => ({ nickname: `onion${i}`, roles: ['onion' as const], port: 0 })),
+];
+
+let net: TestNet;
+let root: string;
+let browser: Browser;
+const hosts: ChildProcessWithoutNullStreams[] = [];
+
+async function startHost(profile: string): Promise<string> {
+  const data = join(root, profile);
+  const p = spawn(process.execPath, [WEB, '--port', '0', '--profile', profile, '--data', data, '--network', net.devnet.networkFile], {
+    env: { ...process.env, SIRIUS_LOG_LEVEL: 'warn' },
+  });
+  hosts.push(p);
+  let out = '';
+  let err = '';
+  p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise<string>((resolve, reject) => {
+    p.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      for (const line of out.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        const m = JSON.parse(line) as { event?: string; url?: string };
+        if (m.event === 'web-ready' && m.url) resolve(m.url);
+      }
+    });
+    p.on('exit', (code) => reject(new Error(`web host ${profile} exited (${code}): ${err.slice(-2000)}`)));
+  });
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+const id = (t: string) => `[data-testid="${t}"]`;
+
+async function onboard(page: Page, url: string, name: string, who: string): Promise<string> {
+  await page.goto(url);
+  await page.fill(id('onboarding-name'), name);
+  await page.fill(id('onboarding-passphrase'), `correct horse ${name}`);
+  await page.fill(id('onboarding-passphrase2'), `correct horse ${name}`);
+  await shot(page, `${who}-01-onboarding`);
+  await page.click(id('onboarding-create'));
+  const identity = page.locator(id('identity-string'));
+  await identity.waitFor({ timeout: 90_000 });
+  await page.locator(id('identity-qr')).waitFor();
+  await shot(page, `${who}-02-identity`);
+  const text = (await identity.textContent())!.trim();
+  const next = page.locator(id('onboarding-continue'));
+  if (await next.isVisible()) await next.click();
+  await page.locator(id('nav-chat')).waitFor();
+  return text;
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`the browser test needs Chromium at ${CHROMIUM} (.ci/run installs it)`);
+  net = await startTestNet({ layout, periodMs: 3000, authorityThreshold: 2 });
+  root = mkdtempSync(join(tmpdir(), 'psp-e2e-'));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+    ],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  for (const h of hosts) h.kill('SIGTERM');
+  await net?.stop();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe('the messenger in a browser', () => {
+  it('two profiles onboard, connect, chat with ticks, send a file, and one relays for the network', async () => {
+    const [urlA, urlB] = await Promise.all([startHost('alice'), startHost('bob')]);
+    const a = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    const b = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    const [aliceId, bobId] = await Promise.all([onboard(a, urlA, 'Alice', 'alice'), onboard(b, urlB, 'Bob', 'bob')]);
+    expect(aliceId).toMatch(/\.account\./);
+
+    // Alice adds Bob and writes; Bob gets a request, accepts it, and sees the message.
+    await a.click(id('nav-contacts'));
+    await a.fill(id('contact-add-identity'), bobId);
+    await a.fill(id('contact-add-name'), 'Bob');
+    await a.click(id('contact-add-submit'));
+    await a.locator(id('contact-row')).first().waitFor();
+    await shot(a, 'alice-03-contacts');
+    await a.locator(id('contact-message')).first().click();
+    await a.fill(id('composer-input'), 'Hello Bob, it is Alice');
+    await a.click(id('composer-send'));
+
+    await b.click(id('nav-contacts'));
+    const request = b.locator(id('request-row')).first();
+    await request.waitFor({ timeout: 90_000 });
+    await shot(b, 'bob-03-request');
+    await b.click(id('request-accept'));
+    await b.click(id('nav-chat'));
+    await b.locator(id('conversation-row')).first().click();
+    await b.locator(`${id('message-text')}:has-text("Hello Bob, it is Alice")`).waitFor({ timeout: 60_000 });
+    await a.locator(`${id('message')}[data-direction="out"][data-status="delivered"], ${id('message')}[data-direction="out"][data-status="read"]`).first().waitFor({ timeout: 60_000 });
+
+    // Bob answers; Alice sees it, and Bob's message gets its ticks.
+    await b.fill(id('composer-input'), 'Hi Alice! Bob here.');
+    await b.click(id('composer-send'));
+    await a.locator(`${id('message-text')}:has-text("Hi Alice! Bob here.")`).waitFor({ timeout: 60_000 });
+    await b.locator(`${id('message')}[data-direction="out"][data-status="delivered"], ${id('message')}[data-direction="out"][data-status="read"]`).first().waitFor({ timeout: 60_000 });
+    await shot(a, 'alice-04-chat');
+    await shot(b, 'bob-04-chat');
+
+    // A file from Alice to Bob.
+    const file = join(root, 'notes.txt');
+    writeFileSync(file, 'notes for Bob\n'.repeat(5000));
+    await a.setInputFiles(id('composer-file'), file);
+    await b.locator(id('file-download')).first().waitFor({ timeout: 90_000 });
+    await shot(b, 'bob-05-file');
+
+    // Search in history.
+    await b.fill(id('search-input'), 'Alice');
+    await b.locator(id('search-result')).first().waitFor({ timeout: 15_000 });
+    await shot(b, 'bob-06-search');
+
+    // Network status.
+    await a.click(id('nav-network'));
+    await a.locator(`${id('network-online')}[data-online="true"]`).waitFor({ timeout: 30_000 });
+    await shot(a, 'alice-07-network');
+
+    // Alice also runs a relay node: it is listed in the next signed list and carries circuits.
+    await a.click(id('nav-relay'));
+    await shot(a, 'alice-08-relay-off');
+    await a.click(id('relay-toggle'));
+    await a.locator(`${id('relay-running')}[data-running="true"]`).waitFor({ timeout: 60_000 });
+    await a.locator(`${id('relay-listed')}[data-listed="true"]`).waitFor({ timeout: 90_000 });
+    // Traffic through the network until some circuit passes through Alice's node.
+    const deadline = Date.now() + 120_000;
+    let circuits = 0;
+    for (let i = 0; circuits === 0 && Date.now() < deadline; i++) {
+      await b.fill(id('composer-input'), `keep the network busy ${i}`);
+      await b.click(id('composer-send'));
+      await new Promise((r) => setTimeout(r, 1500));
+      circuits = Number(((await a.locator(id('relay-circuits-total')).textContent()) ?? '0').replace(/\D/g, '') || '0');
+    }
+    expect(circuits).toBeGreaterThan(0);
+    await shot(a, 'alice-09-relay-on');
+    await a.click(id('relay-toggle'));
+    await a.locator(`${id('relay-listed')}[data-listed="false"]`).waitFor({ timeout: 120_000 });
+    await shot(a, 'alice-10-relay-removed');
+
+    await a.click(id('nav-settings'));
+    await shot(a, 'alice-11-settings');
+  });
+});
