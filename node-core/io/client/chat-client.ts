@@ -89,6 +89,8 @@ interface PeerState {
   /** SHA-256 (hex) of frames already left in the peer's mailbox. */
   deposited: Set<string>;
   refused: boolean;
+  /** The user wrote to the peer while a dial was under way. */
+  wroteDuringDial: boolean;
 }
 
 interface ClientFile {
@@ -276,15 +278,14 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   async sendText(peer: Uint8Array, text: string): Promise<ChatMessage> {
     const conv = await this.conversation(peer);
     const m = await conv.sendText(text);
-    this.peerState(peer).refused = false;
-    this.ensureConnected(peer);
+    this.wantConnection(peer);
     return m;
   }
 
   async sendFile(peer: Uint8Array, file: Parameters<Conversation['sendFile']>[0]): Promise<ChatMessage> {
     const conv = await this.conversation(peer);
     const m = await conv.sendFile(file);
-    this.ensureConnected(peer);
+    this.wantConnection(peer);
     return m;
   }
 
@@ -329,10 +330,21 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     const k = toHex(peer);
     let p = this.peers.get(k);
     if (!p) {
-      p = { key: peer, channel: null, dialing: null, retry: null, backoffMs: 0, deposited: new Set(), refused: false };
+      p = { key: peer, channel: null, dialing: null, retry: null, backoffMs: 0, deposited: new Set(), refused: false, wroteDuringDial: false };
       this.peers.set(k, p);
     }
     return p;
+  }
+
+  /**
+   * The user wrote to the peer: a refusal from before no longer holds, and if a dial is under
+   * way, its refusal (which answered an earlier request) must not stop the next one.
+   */
+  private wantConnection(peer: Uint8Array): void {
+    const p = this.peerState(peer);
+    p.refused = false;
+    if (p.dialing) p.wroteDuringDial = true;
+    this.ensureConnected(peer);
   }
 
   /** Dials the peer unless a channel is open or being dialed. */
@@ -403,6 +415,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
 
   private async dial(p: PeerState): Promise<void> {
     const k = toHex(p.key);
+    p.wroteDuringDial = false;
     try {
       const presence = await this.presenceOf(p.key);
       const ch = await dialPeer(this.session, this.identity, p.key, { presence, avoid: this.knowsMe() });
@@ -412,7 +425,13 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       const reason = err instanceof ChannelSetupError ? err.reason : 'network';
       this.emit('dial-failed', k, `${reason}: ${(err as Error).message}`);
       if (reason === 'refused') {
-        p.refused = true;
+        if (!p.wroteDuringDial) {
+          p.refused = true;
+          return;
+        }
+        // Written to while this dial was under way: ask once more, after the usual pause.
+        p.wroteDuringDial = false;
+        this.scheduleRedial(p);
         return;
       }
       const conv = await this.conversation(p.key);
