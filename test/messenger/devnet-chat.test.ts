@@ -43,7 +43,9 @@ beforeAll(async () => {
   bob = await openUser('bob', net.devnet.networkFile, { presenceNodes: [onions[2]!.identity, onions[3]!.identity] });
   // Registration and certificates first: the authorities see each identity, by design, in a
   // registration of its own. What counts is what nodes see from here on.
-  await waitForAsync(async () => (await alice.client.session.refreshDirectory().catch(() => undefined))?.nodes.length === layout.length, 'a full node list', 60_000);
+  for (const u of [alice, bob]) {
+    await waitForAsync(async () => (await u.client.session.refreshDirectory().catch(() => undefined))?.nodes.length === layout.length, 'a full node list', 60_000);
+  }
   await Promise.all([alice.client.session.start(alice.client.identity), bob.client.session.start(bob.client.identity)]);
   for (const n of net.nodes) marks.set(n.nickname, net.observations(n.nickname).length);
   await Promise.all([alice.client.start(), bob.client.start()]);
@@ -213,7 +215,7 @@ describe('private chat on the devnet', () => {
       let channel: PrivateChannel | null = null;
       let refusedFirst = 0;
       while (!channel && Date.now() - start < 60_000) {
-        channel = await dialPeer(alice.client.session, alice.client.identity, bobKey, { presence: flooded }).catch((e: unknown) => {
+        channel = await dialPeer(alice.client.session, alice.client.identity, bobKey, { presence: flooded, avoid: alice.client.session.onion.manager.guards }).catch((e: unknown) => {
           refusedFirst++;
           if (!(e instanceof ChannelSetupError) || e.reason !== 'refused') throw e;
           return null;

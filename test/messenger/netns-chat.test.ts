@@ -28,7 +28,9 @@ beforeAll(async () => {
   // Presence points and entry guards pinned, so the test knows which node plays which part.
   alice = await openUser('alice', net.devnet.networkFile, { localAddress: aliceIp, presenceNodes: [onions[0]!.identity, onions[1]!.identity], entryGuards: [onions[4]!.identity] });
   bob = await openUser('bob', net.devnet.networkFile, { localAddress: bobIp, presenceNodes: [onions[2]!.identity, onions[3]!.identity], entryGuards: [onions[5]!.identity, onions[6]!.identity] });
-  await waitForAsync(async () => (await alice.client.session.refreshDirectory().catch(() => undefined))?.nodes.length === layout.length, 'a full node list', 60_000);
+  for (const u of [alice, bob]) {
+    await waitForAsync(async () => (await u.client.session.refreshDirectory().catch(() => undefined))?.nodes.length === layout.length, 'a full node list', 60_000);
+  }
   await Promise.all([alice.client.start(), bob.client.start()]);
   await alice.client.addContact(bob.client.identity.text, 'bob');
   await bob.client.addContact(alice.client.identity.text, 'alice');
