@@ -21,8 +21,6 @@ import {
   deferredKeychainProtector,
   isProfileName,
   passphraseProtector,
-  ServiceError,
-  type ServiceHandlers,
   type Services,
 } from '../app/services';
 import { createLogger } from '../node-core/io/log';
@@ -42,23 +40,6 @@ function argValue(argv: readonly string[], name: string): string | undefined {
 function appVersionFrom(argv: readonly string[]): string {
   const version = argValue(argv, 'app-version') ?? '';
   return /^[0-9A-Za-z.+-]{1,64}$/.test(version) ? version : '0.0.0';
-}
-
-/** Service handlers as the dispatcher wants them: a ServiceError becomes its HandlerError. */
-function forDispatch(handlers: ServiceHandlers): MethodHandlers {
-  const out: Record<string, (params: unknown) => Promise<unknown>> = {};
-  for (const method of METHOD_NAMES) {
-    const handler = handlers[method] as (params: unknown) => unknown;
-    out[method] = async (params) => {
-      try {
-        return await handler(params);
-      } catch (e) {
-        if (e instanceof ServiceError) throw new HandlerError(e.code, e.message);
-        throw e;
-      }
-    };
-  }
-  return out as unknown as MethodHandlers;
 }
 
 /** Handlers for a backend that cannot host services (no usable data folder): versions only. */
@@ -95,7 +76,7 @@ if (dataRoot === undefined || !isAbsolute(dataRoot)) {
     autoUnlock: keychain !== null,
     log,
   });
-  handlers = forDispatch(services.handlers);
+  handlers = services.handlers;
 }
 
 const dispatch = createDispatcher(handlers, (method: MethodName, error) => {

@@ -3,7 +3,7 @@
  * to answer with a message meant for the user, and `callMethod`, which parses untrusted params
  * against the contract, runs the handler and checks its value against the result schema. The web
  * host answers its WebSocket with it; the Electron backend uses main/backend-dispatch.ts, whose
- * handler table has the same shape (ServiceError is turned into its HandlerError there).
+ * handler table has the same shape and runs every request through `callMethod`.
  */
 import {
   ERROR_CODES,
