@@ -17,7 +17,8 @@ import { deadNetworkFile } from '../app/helpers';
 const BUNDLE = join(import.meta.dirname, '../../dist/main/backend.js');
 const root = mkdtempSync(join(tmpdir(), 'psp-built-backend-'));
 
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+// The embedded network's keeper may still be stopping its nodes (writing their logs) for a moment.
+afterAll(() => rmSync(root, { recursive: true, force: true, maxRetries: 40, retryDelay: 500 }));
 
 describe('the built backend bundle', () => {
   it('runs outside the source tree: profile, sealed keys and SQLite', async () => {
