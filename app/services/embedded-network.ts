@@ -30,15 +30,19 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { NodeSpec } from '../../node-core/io/devnet/devnet';
+import { streamRoles, type NodeSpec } from '../../node-core/io/devnet/devnet';
 import { OwnedElsewhereError, acquireOwnerFile, isHolderAlive, ownRecord, parseOwnerRecord, type OwnerRecord } from './process-lock';
 
-/** 3 discovery, 2 authority and 5 onion nodes, on free ports of 127.0.0.1. */
+/**
+ * 3 discovery, 2 authority, 1 oracle and 5 onion nodes, on free ports of 127.0.0.1; onion1 also
+ * lands live streams and onion2–3 distribute them.
+ */
 export function embeddedLayout(): NodeSpec[] {
   return [
     ...[1, 2, 3].map((i) => ({ nickname: `discovery${i}`, roles: ['discovery' as const], port: 0 })),
     ...[1, 2].map((i) => ({ nickname: `authority${i}`, roles: ['authority' as const], port: 0 })),
-    ...[1, 2, 3, 4, 5].map((i) => ({ nickname: `onion${i}`, roles: ['onion' as const], port: 0 })),
+    { nickname: 'oracle1', roles: ['oracle' as const], port: 0 },
+    ...[1, 2, 3, 4, 5].map((i) => ({ nickname: `onion${i}`, roles: streamRoles(i, 1, 2), port: 0 })),
   ];
 }
 

@@ -8,7 +8,8 @@
  *   format u8 = 1
  *   identity      32   Ed25519 public key; it signs the descriptor
  *   onionKey      32   X25519 public key for circuit handshakes (not all zero)
- *   roles         u8   bit 0 onion, 1 discovery, 2 authority, 3 oracle; at least one, no other bits
+ *   roles         u8   bit 0 onion, 1 discovery, 2 authority, 3 oracle, 4 landing, 5 distribution;
+ *                      at least one, no other bits
  *   bandwidth     u32  advertised KiB/s
  *   publishedAt   u64  ms since the Unix epoch
  *   validUntil    u64  ms; strictly after publishedAt
@@ -43,12 +44,12 @@ export const DESCRIPTOR_FORMAT = 1;
 export const MAX_DESCRIPTOR_BODY_LENGTH = 512;
 export const MAX_SIGNED_DESCRIPTOR_LENGTH = 2 + MAX_DESCRIPTOR_BODY_LENGTH + 64;
 
-export const NODE_ROLES = ['onion', 'discovery', 'authority', 'oracle'] as const;
+export const NODE_ROLES = ['onion', 'discovery', 'authority', 'oracle', 'landing', 'distribution'] as const;
 export type NodeRole = (typeof NODE_ROLES)[number];
 
 /** Bit of each role in the roles byte. */
-export const ROLE_BITS: Readonly<Record<NodeRole, number>> = Object.freeze({ onion: 1, discovery: 2, authority: 4, oracle: 8 });
-const ALL_ROLE_BITS = 0x0f;
+export const ROLE_BITS: Readonly<Record<NodeRole, number>> = Object.freeze({ onion: 1, discovery: 2, authority: 4, oracle: 8, landing: 16, distribution: 32 });
+const ALL_ROLE_BITS = 0x3f;
 
 /** What a node says about itself: its descriptor's fields but the times (a consensus entry repeats them). */
 export interface NodeFacts {

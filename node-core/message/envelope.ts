@@ -11,7 +11,7 @@
  */
 import { Reader, Writer } from '../util/bytes';
 
-/** Event ids: the reference's where it has them; ours are 2004, 3000, 4000–4001 and 9000–9001. */
+/** Event ids: the reference's where it has them; ours are 2004, 3000, 4000–4001, 5000–5002 and 9000–9001. */
 export const AppEvent = Object.freeze({
   AnnouncePresence: 1,
   AnnouncementResult: 2,
@@ -33,6 +33,12 @@ export const AppEvent = Object.freeze({
   PresenceControl: 4000,
   /** Deposits into an owner's offline mailbox at a presence node (node-core/rendezvous/messages.ts). */
   Mailbox: 4001,
+  /** Requests to an oracle node: receipts, viewer IDs and usage reports (node-core/stream/messages.ts 0x31, 0x50–0x55). */
+  Oracle: 5000,
+  /** Between oracle nodes: the receipt id ↔ identity records they share. */
+  OraclePeer: 5001,
+  /** A client asks a DHT node for a landing node's public-streams record (node-core/stream/public-streams.ts). */
+  LookupPublicStreams: 5002,
   /** Diagnostics: the node answers with the same body (reachability and round-trip tests). */
   Echo: 9000,
   /** Diagnostics: the node counts and drops the body; a request with an empty body asks for the count. */

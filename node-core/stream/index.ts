@@ -10,7 +10,11 @@
  *                group signatures, and the viewer's verifier;
  *   fanout.ts    the relay's fan-out state machine and the landing node's distribution tree;
  *   invite.ts    the private invite sent inside a chat message, and the SFrame contexts made
- *                from its keys (node-core/media).
+ *                from its keys (node-core/media);
+ *   media-frame.ts  the plaintext of one frame (track, timestamps, codec, data);
+ *   public-streams.ts  a landing node's list of public streams, as its DHT record's value;
+ *   credential.ts  the creator's proof of identity and subscription in a receipt request;
+ *   usage.ts     the oracle's normalisation of viewers' and nodes' usage reports.
  *
  * No I/O, timers or randomness of its own: the CryptoSuite and the current time are passed in.
  */
@@ -140,3 +144,62 @@ export {
   type StreamKeys,
   type StreamInvite,
 } from './invite';
+
+export {
+  MEDIA_FRAME_VERSION,
+  MAX_CODEC_LENGTH,
+  MAX_DESCRIPTION_LENGTH,
+  MAX_VIDEO_DIMENSION,
+  encodeMediaFrame,
+  decodeMediaFrame,
+  type MediaTrack,
+  type MediaFrame,
+  type VideoFrameData,
+  type AudioFrameData,
+} from './media-frame';
+
+export {
+  PUBLIC_STREAMS_NAMESPACE,
+  PUBLIC_STREAMS_FORMAT,
+  PUBLIC_TITLE_FIELD,
+  MAX_PUBLIC_STREAMS_PER_RECORD,
+  publicStreamsKey,
+  publicTitle,
+  encodePublicStreams,
+  decodePublicStreams,
+  type PublicStreamEntry,
+} from './public-streams';
+
+export {
+  CREDENTIAL_FORMAT,
+  CONTEXT_CREDENTIAL,
+  CREDENTIAL_NONCE_LENGTH,
+  DEFAULT_CREDENTIAL_WINDOW_MS,
+  MAX_CREDENTIAL_WINDOW_MS,
+  MAX_CREDENTIAL_BYTES,
+  createCredential,
+  parseCredential,
+  verifyCredential,
+  CredentialReplayGuard,
+  type CredentialInput,
+  type CredentialContent,
+  type UnverifiedCredential,
+  type VerifiedCredential,
+  type CredentialCheck,
+  type CredentialReplayGuardOptions,
+} from './credential';
+
+export {
+  MAX_USAGE_PERIOD_MS,
+  MAX_USAGE_RATE_BPS,
+  UsageLedger,
+  type UsageLedgerOptions,
+  type UsageSource,
+  type UsageRefusal,
+  type UsageSubmitResult,
+  type UsageFigures,
+  type NodeUsage,
+  type UsageStatus,
+  type UsageDispute,
+  type NormalisedUsage,
+} from './usage';

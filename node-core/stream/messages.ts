@@ -24,6 +24,9 @@
  *   0x12 refused         reason u8 (REFUSE_REASONS) | hasStream u8 (0|1) | streamId if 1
  *   0x13 leave           streamId
  *   0x14 redirect        streamId | node 32 | address   (join that node instead)
+ *   0x15 viewer-change   streamId | sessionId 16 | present u8 (0|1)   (distribution → landing: a
+ *                        viewer the landing node redirected arrived (1) or left (0), by the
+ *                        sessionId of its viewer identification ID)
  * Media, broadcaster → landing → distribution → viewer, opaque to every relay
  *   0x20 media           streamId | groupSeq u32 | frameSeq u32 | flags u8 (bit 0 keyframe) |
  *                        part u8 | parts u8 (1..16, part < parts) | payload (1..MAX_MEDIA_PAYLOAD,
@@ -117,6 +120,7 @@ export const StreamMessageType = Object.freeze({
   Refused: 0x12,
   Leave: 0x13,
   Redirect: 0x14,
+  ViewerChange: 0x15,
   Media: 0x20,
   GroupSignature: 0x21,
   StreamReport: 0x30,
@@ -160,6 +164,8 @@ export const REFUSE_REASONS = [
   'bad-solution',
   /** The oracle found no subscription that allows the request. */
   'not-subscribed',
+  /** The subscriber stopped reading and was cut off (fanout.ts). */
+  'too-slow',
 ] as const;
 export type RefuseReason = (typeof REFUSE_REASONS)[number];
 
@@ -250,6 +256,7 @@ export type StreamMessage =
   | { readonly type: 'refused'; readonly reason: RefuseReason; readonly streamId: Uint8Array | null }
   | { readonly type: 'leave'; readonly streamId: Uint8Array }
   | { readonly type: 'redirect'; readonly streamId: Uint8Array; readonly node: Uint8Array; readonly address: NodeAddress }
+  | { readonly type: 'viewer-change'; readonly streamId: Uint8Array; readonly sessionId: Uint8Array; readonly present: boolean }
   | MediaPacket
   | GroupSignatureMessage
   | StreamReport
@@ -287,6 +294,7 @@ const TYPE_CODES: Readonly<Record<StreamMessageKind, number>> = {
   refused: StreamMessageType.Refused,
   leave: StreamMessageType.Leave,
   redirect: StreamMessageType.Redirect,
+  'viewer-change': StreamMessageType.ViewerChange,
   media: StreamMessageType.Media,
   'group-signature': StreamMessageType.GroupSignature,
   'stream-report': StreamMessageType.StreamReport,
@@ -420,6 +428,12 @@ export function encodeStreamMessage(message: StreamMessage): Uint8Array {
       assertBytes(m.node, 'message.node', 32);
       w.bytes(m.streamId).bytes(m.node);
       writeAddress(w, m.address, 'message.address');
+      break;
+    case 'viewer-change':
+      checkStreamId(m.streamId, 'message.streamId');
+      assertBytes(m.sessionId, 'message.sessionId', SESSION_ID_LENGTH);
+      checkBoolean(m.present, 'message.present');
+      w.bytes(m.streamId).bytes(m.sessionId).u8(m.present ? 1 : 0);
       break;
     case 'media':
       checkMedia(m, 'message');
@@ -592,6 +606,12 @@ export function decodeStreamMessage(bytes: Uint8Array, accept?: readonly StreamM
       const node = r.bytes(32, 'node').slice();
       const address = readAddress(r, `${w} address`);
       out = { type: 'redirect', streamId, node, address };
+      break;
+    }
+    case 'viewer-change': {
+      const streamId = readStreamId(r);
+      const sessionId = r.bytes(SESSION_ID_LENGTH, 'sessionId').slice();
+      out = { type: 'viewer-change', streamId, sessionId, present: readFlag(r, 'present') };
       break;
     }
     case 'media': {

@@ -152,7 +152,7 @@ describe('parseDescriptor refusals', () => {
   it.each<[string, Partial<RawDescriptor>, string]>([
     ['format 2', { format: 2 }, 'unsupported-version'],
     ['no role', { roles: 0 }, 'malformed'],
-    ['unknown role bit', { roles: 0x11 }, 'malformed'],
+    ['unknown role bit', { roles: 0x41 }, 'malformed'],
     ['all-zero onion key', { onionKey: new Uint8Array(32) }, 'malformed'],
     ['validUntil = publishedAt', { validUntil: BigInt(T0) }, 'malformed'],
     ['time past 2^53', { validUntil: 1n << 60n }, 'malformed'],

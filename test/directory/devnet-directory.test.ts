@@ -34,7 +34,7 @@ async function bootstrapped(): Promise<ClientSession> {
   const s = new ClientSession({ suite: nodeSuite, network: net.devnet.networkFile });
   // The first lists appear within a period or two of the nodes starting; wait for one that
   // lists every node (the earliest may miss nodes whose descriptors arrived after the vote).
-  await waitForAsync(async () => (await s.refreshDirectory().catch(() => undefined))?.nodes.length === 17, 'a list of all 17 nodes', 60_000);
+  await waitForAsync(async () => (await s.refreshDirectory().catch(() => undefined))?.nodes.length === 19, 'a list of all 19 nodes', 60_000);
   return s;
 }
 
@@ -43,7 +43,7 @@ describe('directory on the devnet', () => {
     session = await bootstrapped();
     const c = session.consensus!;
     expect(c.signers.length).toBeGreaterThanOrEqual(3);
-    expect(c.nodes.length).toBe(17);
+    expect(c.nodes.length).toBe(19);
     // Every discovery node serves the same body for the period (or a later one).
     const pull = encodeDiscoveryMessage({ type: 'pull', network: session.network.network });
     const digests = new Map<number, Set<string>>();

@@ -12,6 +12,7 @@ import { directoryFuzzTargets } from '../directory/fuzz-targets';
 import { mediaFuzzTargets } from '../media/fuzz-targets';
 import { rendezvousFuzzTargets } from '../rendezvous/fuzz-targets';
 import { streamFuzzTargets } from '../stream/fuzz-targets';
+import { oracleFuzzTargets } from '../oracle/fuzz-targets';
 import type { FuzzTarget } from './target';
 import { cellsTarget } from './targets/cells';
 import { linkHandshakeTarget } from './targets/link';
@@ -28,4 +29,5 @@ export const fuzzTargets: Record<string, FuzzTarget> = {
   ...chatFuzzTargets,
   ...mediaFuzzTargets,
   ...streamFuzzTargets,
+  ...oracleFuzzTargets,
 };

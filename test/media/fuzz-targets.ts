@@ -5,6 +5,8 @@
  *   sframe-header    decodeHeader
  *   sframe-decrypt   SFrameContext.decrypt under each of the five cipher suites, with fixed
  *                    decryption keys for KIDs 0, 5 and 0x1234 and fixed metadata
+ *   ivf              readIvf with a 64 KiB frame limit; what it accepts, written again with
+ *                    writeIvf, must read back to the same header fields and frames
  *
  * SFrameError means 'rejected'. A decoded header must re-encode to exactly the bytes it was
  * read from. A ciphertext that decrypts must be exactly what a fresh encryption context with
@@ -14,6 +16,7 @@
 import { SFRAME_SUITE, SFrameContext, SFrameError, decodeHeader, encodeHeader, type SFrameSuiteId } from '../../node-core/media';
 import { toHex, utf8 } from '../../node-core/util/bytes';
 import type { FuzzTarget } from '../fuzz/target';
+import { isIvfError, readIvf, writeIvf } from '../../node-core/media/ivf';
 
 export type { FuzzTarget } from '../fuzz/target';
 
@@ -90,7 +93,34 @@ const decrypt: FuzzTarget = {
   },
 };
 
+const ivf: FuzzTarget = {
+  seeds: () => [
+    writeIvf({ fourcc: 'VP80', width: 64, height: 48, timebaseNumerator: 1, timebaseDenominator: 30 }, [
+      { data: Uint8Array.of(0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 64, 0, 48, 0), timestamp: 0 },
+      { data: Uint8Array.of(0x31, 0x00, 0x00), timestamp: 1 },
+    ]),
+  ],
+  run: (input) => {
+    let file;
+    try {
+      file = readIvf(input, { maxFrameSize: 65_536 });
+    } catch (e) {
+      if (isIvfError(e)) return 'rejected';
+      throw e;
+    }
+    const h = file.header;
+    const again = readIvf(writeIvf(h, file.frames, { maxFrameSize: 65_536 }), { maxFrameSize: 65_536 });
+    invariant(
+      again.frames.length === file.frames.length && again.frames.every((f, i) => toHex(f.data) === toHex(file.frames[i]!.data) && f.timestamp === file.frames[i]!.timestamp),
+      'frames read back the same',
+    );
+    invariant(again.header.fourcc === h.fourcc && again.header.width === h.width && again.header.height === h.height, 'header read back the same');
+    return 'accepted';
+  },
+};
+
 export const mediaFuzzTargets: Record<string, FuzzTarget> = {
   'sframe-header': header,
   'sframe-decrypt': decrypt,
+  ivf,
 };

@@ -12,7 +12,7 @@ const names = Object.keys(streamFuzzTargets);
 
 describe('stream fuzz targets', () => {
   it('cover every decoder and the relay, named as the registry asks', () => {
-    expect(names.sort()).toEqual(['stream-fanout', 'stream-invite', 'stream-message', 'stream-puzzle', 'stream-receipt', 'stream-viewer-id']);
+    expect(names.sort()).toEqual(['stream-fanout', 'stream-invite', 'stream-media-frame', 'stream-message', 'stream-public', 'stream-puzzle', 'stream-receipt', 'stream-viewer-id']);
     for (const n of names) expect(n).toMatch(/^[a-z]+(-[a-z]+)*$/);
   });
 

@@ -10,6 +10,8 @@
  *   stream-puzzle      the first 58 bytes as a challenge, the next 8 as a nonce:
  *                      checkPuzzleSolution with the fixture secret
  *   stream-invite      decodeInvite
+ *   stream-media-frame decodeMediaFrame (the plaintext inside a stream's SFrame frames)
+ *   stream-public      decodePublicStreams (a landing node's public-streams DHT value)
  *   stream-fanout      the input as a sequence of `length u16 | message` records pushed into a
  *                      FanoutRelay with three subscribers (one reading, one slow, one stuck) and
  *                      a late joiner; stops at the first StreamError
@@ -40,6 +42,8 @@ import {
   type FanoutAction,
 } from '../../node-core/stream';
 import { Writer, concatBytes, equalBytes, toHex } from '../../node-core/util/bytes';
+import { decodeMediaFrame, encodeMediaFrame } from '../../node-core/stream/media-frame';
+import { decodePublicStreams, encodePublicStreams } from '../../node-core/stream/public-streams';
 import { hashBytes } from '../fuzz/prng';
 import type { FuzzTarget } from '../fuzz/target';
 import {
@@ -170,6 +174,27 @@ const invite: FuzzTarget = {
     }),
 };
 
+const mediaFrame: FuzzTarget = {
+  seeds: () => [
+    encodeMediaFrame({ track: 'video', keyframe: true, timestampUs: 1, capturedAtMs: NOW, codec: 'vp8', width: 640, height: 360, description: new Uint8Array(0), data: new Uint8Array([1, 2, 3]) }),
+    encodeMediaFrame({ track: 'audio', keyframe: false, timestampUs: 20_000, capturedAtMs: NOW, codec: 'opus', sampleRate: 48_000, channels: 2, description: new Uint8Array([9]), data: new Uint8Array([4]) }),
+  ],
+  run: (input) =>
+    rejectOnStreamError(() => {
+      const f = decodeMediaFrame(input);
+      invariant(toHex(encodeMediaFrame(f)) === toHex(input), 'a decoded media frame re-encodes to its input');
+    }),
+};
+
+const publicStreams: FuzzTarget = {
+  seeds: () => [encodePublicStreams([]), encodePublicStreams([{ streamId: STREAM_ID, keys: KEYS, title: 'A title' }])],
+  run: (input) =>
+    rejectOnStreamError(() => {
+      const v = decodePublicStreams(input);
+      invariant(toHex(encodePublicStreams(v)) === toHex(input), 'a decoded public-streams value re-encodes to its input');
+    }),
+};
+
 function records(messages: Uint8Array[]): Uint8Array {
   const w = new Writer();
   for (const m of messages) w.u16(m.length).bytes(m);
@@ -255,5 +280,7 @@ export const streamFuzzTargets: Record<string, FuzzTarget> = {
   'stream-viewer-id': viewerIdTarget,
   'stream-puzzle': puzzle,
   'stream-invite': invite,
+  'stream-media-frame': mediaFrame,
+  'stream-public': publicStreams,
   'stream-fanout': fanout,
 };

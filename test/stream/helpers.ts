@@ -95,6 +95,7 @@ export function sampleMessages(): StreamMessage[] {
     { type: 'refused', reason: 'bad-receipt', streamId: null },
     { type: 'leave', streamId: STREAM_ID },
     { type: 'redirect', streamId: STREAM_ID, node: DIST, address: { host: '192.168.1.20', port: 9000 } },
+    { type: 'viewer-change', streamId: STREAM_ID, sessionId: bytesOf(16, 0x5e), present: true },
     { type: 'media', streamId: STREAM_ID, groupSeq: 7, frameSeq: 0, keyframe: true, part: 0, parts: 2, payload: bytesOf(40, 0xaa) },
     { type: 'media', streamId: STREAM_ID, groupSeq: 7, frameSeq: 5, keyframe: false, part: 0, parts: 1, payload: bytesOf(1, 0xbb) },
     { type: 'group-signature', streamId: STREAM_ID, groupSeq: 7, throughFrame: 5, signature: bytesOf(64, 0xcc) },

@@ -106,7 +106,7 @@ describe('decoding refuses', () => {
   });
 
   it('an unknown type, and a kind the caller does not accept', () => {
-    for (const t of [0x00, 0x04, 0x15, 0x22, 0x56, 0xff]) expectCode(() => decodeStreamMessage(Uint8Array.of(t)), 'unknown-type');
+    for (const t of [0x00, 0x04, 0x16, 0x22, 0x56, 0xff]) expectCode(() => decodeStreamMessage(Uint8Array.of(t)), 'unknown-type');
     const join = encodeStreamMessage(sample('join'));
     expectCode(() => decodeStreamMessage(join, ['media', 'group-signature']), 'unknown-type');
     expect(decodeStreamMessage(join, ['join', 'leave']).type).toBe('join');

@@ -9,6 +9,8 @@ import { base58 } from '@scure/base';
 import { ClientSession } from '../client/session';
 import { nodeSuite } from '../crypto-node';
 import { chatCommand } from './chat';
+import { streamCommand } from './stream';
+import { oracleCommand } from './oracle';
 
 const program = new Command();
 program.name('sirius').description('Sirius Stream: PeerStream Protocol node, devnet and tools');
@@ -88,6 +90,8 @@ program
   });
 
 program.addCommand(chatCommand());
+streamCommand(program);
+oracleCommand(program);
 
 try {
   await program.parseAsync(process.argv);

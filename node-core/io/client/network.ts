@@ -11,7 +11,8 @@
  *     "dht": { "puzzleBits": 8, "maxTtlMs": 60000 },
  *     "nodes": [ { "nickname", "roles", "host", "port", "identity", "onionKey" }, … ] }
  *
- * Discovery nodes are the entries with the role "discovery"; authorities those with "authority".
+ * Discovery nodes are the entries with the role "discovery"; authorities those with "authority";
+ * oracles (which sign stream receipts and viewer IDs) those with "oracle".
  */
 import { readFileSync } from 'node:fs';
 import { base58 } from '@scure/base';
@@ -57,6 +58,8 @@ export interface NetworkConfig {
   authority?: { threshold: number; authorityKeys: Uint8Array[]; authorities: KnownNode[] };
   /** Present when the nodes run the DHT: the id puzzle's difficulty and the longest record TTL. */
   dht?: { puzzleBits: number; maxTtlMs: number };
+  /** Present when the network file names oracle nodes (role "oracle"): the keys receipts and viewer IDs must be signed by. */
+  oracle?: { oracleKeys: Uint8Array[]; oracles: KnownNode[] };
 }
 
 export function parseNetworkFile(text: string, source = 'network file'): NetworkConfig {
@@ -101,6 +104,8 @@ export function parseNetworkFile(text: string, source = 'network file'): Network
     out.authority = { threshold, authorityKeys: authorities.map((a) => a.identity), authorities };
   }
   if (parsed.data.dht) out.dht = { ...parsed.data.dht };
+  const oracles = nodes.filter((n) => n.roles.includes('oracle'));
+  if (oracles.length > 0) out.oracle = { oracleKeys: oracles.map((o) => o.identity), oracles };
   return out;
 }
 

@@ -87,6 +87,11 @@ export class ClientSession {
     });
   }
 
+  /** The local address this client's connections leave from, when one was set. */
+  get localAddress(): string | undefined {
+    return this.opts.localAddress;
+  }
+
   /** The verified node list in use, if it is still valid. */
   get consensus(): VerifiedConsensus | undefined {
     return this.cache.current(Date.now());

@@ -32,13 +32,25 @@ export interface NodeSpec {
   port: number;
 }
 
-/** The Sirius Stream testnet layout: 5 discovery, 3 authority, 9 onion nodes. */
+/**
+ * The Sirius Stream testnet layout: 5 discovery, 3 authority, 9 onion nodes, plus 2 oracle nodes
+ * on 7101–7102. Of the onion nodes, onion1–2 are also landing nodes of live streams and onion3–6
+ * distribution nodes.
+ */
 export function testnetLayout(): NodeSpec[] {
   const out: NodeSpec[] = [];
   for (let i = 1; i <= 5; i++) out.push({ nickname: `discovery${i}`, roles: ['discovery'], port: 6000 + i });
   for (let i = 1; i <= 3; i++) out.push({ nickname: `authority${i}`, roles: ['authority'], port: 7000 + i });
-  for (let i = 1; i <= 9; i++) out.push({ nickname: `onion${i}`, roles: ['onion'], port: 8000 + i });
+  for (let i = 1; i <= 2; i++) out.push({ nickname: `oracle${i}`, roles: ['oracle'], port: 7100 + i });
+  for (let i = 1; i <= 9; i++) out.push({ nickname: `onion${i}`, roles: streamRoles(i, 2, 4), port: 8000 + i });
   return out;
+}
+
+/** Onion node `i` (1-based) also lands streams when i ≤ landing, or distributes them for the next `distribution` nodes. */
+export function streamRoles(i: number, landing: number, distribution: number): NodeRole[] {
+  if (i <= landing) return ['onion', 'landing'];
+  if (i <= landing + distribution) return ['onion', 'distribution'];
+  return ['onion'];
 }
 
 export function smallLayout(onions = 3): NodeSpec[] {
@@ -163,6 +175,12 @@ export function spawnNode(
   });
 }
 
+/** The oracle settings of devnet oracle nodes. */
+export const DEVNET_ORACLE = Object.freeze({
+  defaultPlan: { maxBitrate: 20_000_000, maxViewers: 100_000, publicAllowed: true },
+  puzzleDifficulty: 12,
+});
+
 export function writeNodeFiles(dir: string, spec: NodeSpec, host: string, port: number, patch?: Partial<NodeConfig>): string {
   const nodeDir = join(dir, spec.nickname);
   mkdirSync(nodeDir, { recursive: true, mode: 0o700 });
@@ -178,6 +196,8 @@ export function writeNodeFiles(dir: string, spec: NodeSpec, host: string, port: 
     listen: { host, port },
     dataDir: '.',
     passphraseFile: 'passphrase',
+    // A devnet's oracles give every certified identity a plan: anyone may try streaming.
+    ...(spec.roles.includes('oracle') ? { oracle: DEVNET_ORACLE } : {}),
     ...patch,
   };
   const configPath = join(nodeDir, 'config.json');

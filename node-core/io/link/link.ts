@@ -179,16 +179,19 @@ export class Link extends EventEmitter<LinkEvents> {
 
   /**
    * Sends a cell on an open link. Returns false when the queue is above its high-water mark
-   * (wait for 'drain'); a peer that lets the queue pass maxQueuedBytes is cut off.
+   * (wait for 'drain'); a peer that lets the queue pass maxQueuedBytes is cut off. `onWritten`,
+   * when given, runs once the cell's bytes have left our queue (handed to the kernel), or with
+   * an error when the link closes first; media fan-outs count what is in flight with it.
    */
-  send(cell: Cell): boolean {
+  send(cell: Cell, onWritten?: (err?: Error | null) => void): boolean {
     if (this.state !== 'open') throw new LinkError('closed', 'link is not open');
     if (HANDSHAKE_COMMANDS.has(cell.command)) throw new TypeError('handshake cells are sent by the handshake only');
-    return this.write(encodeCell(cell), cell.command !== CellCommand.Padding);
+    return this.write(encodeCell(cell), cell.command !== CellCommand.Padding, onWritten);
   }
 
-  private write(bytes: Uint8Array, traffic: boolean): boolean {
-    this.socket.write(bytes);
+  private write(bytes: Uint8Array, traffic: boolean, onWritten?: (err?: Error | null) => void): boolean {
+    if (onWritten) this.socket.write(bytes, onWritten);
+    else this.socket.write(bytes);
     const t = this.now();
     this.lastSent = t;
     if (traffic) this.lastTraffic = t;

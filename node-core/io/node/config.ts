@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 
-export const NODE_ROLES = ['onion', 'discovery', 'authority', 'oracle'] as const;
+export const NODE_ROLES = ['onion', 'discovery', 'authority', 'oracle', 'landing', 'distribution'] as const;
 export type NodeRole = (typeof NODE_ROLES)[number];
 
 const positive = z.number().positive();
@@ -49,6 +49,35 @@ const relayLimitsSchema = z
   .partial()
   .strict();
 
+/** Live streams at a landing or distribution node (stream-service.ts StreamServiceLimits). */
+const streamLimitsSchema = z
+  .object({
+    maxStreams: positiveInt,
+    landingCapacity: positiveInt,
+    distributionCapacity: positiveInt,
+    reportIntervalMs: positiveInt,
+    redirectGraceMs: positiveInt,
+    maxPublicStreams: positiveInt,
+  })
+  .partial()
+  .strict();
+
+/** The oracle role (oracle-service.ts OracleOptions). */
+const oracleSchema = z
+  .object({
+    /** The plan of a certified identity that has no subscription row; null: none (a public network). */
+    defaultPlan: z
+      .object({ maxBitrate: z.number().int().min(1).max(0xffffffff), maxViewers: z.number().int().min(1).max(0xffffffff), publicAllowed: z.boolean() })
+      .strict()
+      .nullable()
+      .default(null),
+    /** Clients refuse puzzles harder than 24 bits. */
+    puzzleDifficulty: z.number().int().min(1).max(24).optional(),
+    receiptTtlMs: z.number().int().min(1000).max(15 * 60_000).optional(),
+    viewerIdTtlMs: z.number().int().min(1000).max(24 * 3600_000).optional(),
+  })
+  .strict();
+
 const base58Key = z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,50}$/, 'a base58 Ed25519 public key');
 
 export const nodeConfigSchema = z
@@ -63,7 +92,12 @@ export const nodeConfigSchema = z
     passphraseFile: z.string().min(1).optional(),
     allowClients: z.boolean().default(true),
     limits: z
-      .object({ link: linkLimitsSchema.optional(), listener: listenerLimitsSchema.optional(), relay: relayLimitsSchema.optional() })
+      .object({
+        link: linkLimitsSchema.optional(),
+        listener: listenerLimitsSchema.optional(),
+        relay: relayLimitsSchema.optional(),
+        stream: streamLimitsSchema.optional(),
+      })
       .strict()
       .default({}),
     /** Onion keys are replaced this often; the previous key keeps working for one more period. */
@@ -75,6 +109,8 @@ export const nodeConfigSchema = z
     dangerouslyRecordObservations: z.string().min(1).optional(),
     /** The network file: discovery and authority nodes and the trust thresholds. */
     network: z.string().min(1).optional(),
+    /** The oracle role's settings (nodes with the role "oracle"). */
+    oracle: oracleSchema.optional(),
     /** Nodes to keep an authenticated link to. */
     peers: z
       .array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535), identity: base58Key }).strict())

@@ -17,15 +17,19 @@ import {
   DhtNode,
   decodeDhtMessage,
   encodeDhtMessage,
+  PRESENCE_NAMESPACE,
+  deriveRecordKey,
+  namespaceKeyRule,
   presenceKey,
-  presenceKeyRule,
   satisfiesPuzzle,
+  signRecord,
   nodeIdOf,
   type Contact,
   type DhtRpc,
   type RecordPolicy,
 } from '../../dht';
 import type { VerifiedConsensus } from '../../directory';
+import { PUBLIC_STREAMS_NAMESPACE, publicStreamsKey } from '../../stream/public-streams';
 import type { IdentityKeys } from '../../link/handshake';
 import { AppEvent, ErrorCode } from '../../message/envelope';
 import { HandlerError, type MessageRouter } from '../../message/router';
@@ -76,7 +80,8 @@ export class DhtService {
     const policy: RecordPolicy = {
       maxTtlMs: o.maxTtlMs,
       maxValueBytes: 1024,
-      keyRule: presenceKeyRule(o.suite),
+      // Users' presence records, and the public-streams records of landing nodes.
+      keyRule: namespaceKeyRule(o.suite, [PRESENCE_NAMESPACE, PUBLIC_STREAMS_NAMESPACE]),
       // This node may co-sign before the list it holds names it (a list made before its first
       // descriptor arrived); every other co-signer must be listed.
       isDhtNode: (k) => equalBytes(k, o.identity.publicKey) || this.listed(k) !== undefined,
@@ -109,6 +114,14 @@ export class DhtService {
       this.presence?.ownerAnnounced(endpoint, outcome.record);
       return outcome.record;
     });
+    o.router.handle(AppEvent.LookupPublicStreams, async (body) => {
+      if (body.length !== 32) throw new HandlerError(ErrorCode.Malformed, 'a public-streams lookup names a 32-byte landing node key');
+      const key = publicStreamsKey(o.suite, body);
+      const result = await this.dht.lookupValue(key);
+      const records = new Map<string, Uint8Array>();
+      for (const r of [...this.dht.store.get(key, Date.now()), ...result.records]) records.set(toHex(r.bytes), r.bytes);
+      return encodeDhtMessage({ type: 'value', records: [...records.values()].slice(0, 8), contacts: [] });
+    });
     o.router.handle(AppEvent.LookupPresence, async (body) => {
       if (body.length !== 32) throw new HandlerError(ErrorCode.Malformed, 'a presence lookup names a 32-byte identity key');
       const key = presenceKey(o.suite, body);
@@ -118,6 +131,32 @@ export class DhtService {
       for (const r of [...this.dht.store.get(key, Date.now()), ...result.records]) records.set(toHex(r.bytes), r.bytes);
       return encodeDhtMessage({ type: 'value', records: [...records.values()].slice(0, 8), contacts: [] });
     });
+  }
+
+  /** The longest lifetime of a record in this network's DHT. */
+  get maxTtlMs(): number {
+    return this.o.maxTtlMs;
+  }
+
+  /**
+   * Publishes a record this node owns (e.g. a landing node's public streams) under
+   * SHA-256(namespace ‖ its identity key); a higher sequence replaces the previous one.
+   */
+  async publishOwn(namespace: string, value: Uint8Array, ttlMs: number): Promise<void> {
+    const now = Date.now();
+    const record = signRecord(
+      this.o.suite,
+      {
+        key: deriveRecordKey(this.o.suite, namespace, this.o.identity.publicKey),
+        owner: this.o.identity.publicKey,
+        sequence: BigInt(now),
+        expiresAt: now + Math.min(ttlMs, this.o.maxTtlMs),
+        value,
+      },
+      this.o.identity.secretKey,
+    );
+    const outcome = await this.dht.publish(record);
+    if (!outcome.ok) throw new Error(`${outcome.code}: ${outcome.message}`);
   }
 
   /** Attaches the presence service; it stops with this one. */

@@ -32,6 +32,15 @@ import { SqliteIdentityRegistry } from '../storage';
 import { DirectoryService } from './directory-service';
 import { DhtService } from './dht-service';
 import { PresenceService } from './presence-service';
+import { StreamService, type PublicStreamEntry } from './stream-service';
+import { PUBLIC_STREAMS_NAMESPACE, encodePublicStreams, publicTitle } from '../../stream/public-streams';
+import { OracleService } from './oracle-service';
+import { UsageReporter } from '../client/oracle-client';
+
+/** The period of usage reports to the oracles (it divides their 60-second grid). */
+const USAGE_PERIOD_MS = 60_000;
+import { ORACLE_DATABASE_FILE, SqliteSubscriptionRegistry } from '../storage/subscription-registry';
+import { STREAM_COMMANDS, StreamMux } from '../link/stream-mux';
 
 export interface NodeInfo {
   nickname: string;
@@ -58,9 +67,15 @@ export class PspNode {
   readonly network: NetworkConfig | null;
   readonly directory: DirectoryService | null = null;
   readonly dht: DhtService | null = null;
+  /** The landing and distribution roles of live streams. */
+  readonly streams: StreamService | null = null;
+  private readonly usageReporter: UsageReporter | null = null;
   private registry: SqliteIdentityRegistry | null = null;
+  private oracle: { service: OracleService; registry: SqliteSubscriptionRegistry } | null = null;
   /** Every open link (inbound and outbound), and the bytes of links that have closed. */
   private readonly openLinkSet = new Set<Link>();
+  /** Test networks only: what this node saw (config dangerouslyRecordObservations). */
+  private readonly observer: Observer | null;
   private closedLinkBytes = { bytesIn: 0, bytesOut: 0 };
 
   private constructor(
@@ -72,6 +87,7 @@ export class PspNode {
   ) {
     this.router = new MessageRouter((detail) => log.debug({ detail }, 'application message refused'));
     const observer = makeObserver(config.dangerouslyRecordObservations, config.nickname);
+    this.observer = observer ?? null;
     this.relay = new OnionRelay({
       suite,
       identity: identity.publicKey,
@@ -130,6 +146,39 @@ export class PspNode {
           this.dht.attachPresence(new PresenceService({ router: this.router, log }));
         }
       }
+      const landing = config.roles.includes('landing');
+      const distribution = config.roles.includes('distribution');
+      if (landing || distribution) {
+        const directory = this.directory;
+        const network = this.network;
+        if (network.oracle) {
+          // What this node carries for each viewer session goes to the oracles (seed 004 §8.3).
+          this.usageReporter = new UsageReporter({
+            client: this.client,
+            periodMs: USAGE_PERIOD_MS,
+            log,
+            oracles: () => oracleTargets(directory, network),
+          });
+        }
+        this.streams = new StreamService({
+          suite,
+          identity,
+          network: this.network.network,
+          oracleKeys: this.network.oracle?.oracleKeys ?? [],
+          landing,
+          distribution,
+          log,
+          address: () => ({ host: this.info.host, port: this.info.port }),
+          listed: (id) => {
+            const n = directory.current()?.nodes.find((x) => equalBytes(x.identity, id));
+            return n && { identity: n.identity, onionKey: n.onionKey, addresses: n.addresses.map((a) => ({ host: a.host, port: a.port })), roles: n.roles };
+          },
+          linkTo: async (t) => ((await this.channelTo({ identity: t.identity, addresses: t.addresses })) as LinkChannel).link,
+          ...(this.dht ? { publishPublic: publicStreamsPublisher(this.dht), republishMs: Math.max(5000, Math.floor(this.dht.maxTtlMs / 3)) } : {}),
+          ...(this.usageReporter ? { usage: this.usageReporter } : {}),
+          ...(config.limits.stream ? { limits: config.limits.stream } : {}),
+        });
+      }
     }
   }
 
@@ -151,6 +200,34 @@ export class PspNode {
       }
       return service.handleMessage(body, Date.now());
     });
+  }
+
+  /** Issues stream receipts and viewer IDs, and takes usage reports (oracle role). */
+  private startOracle(): void {
+    if (!this.network?.oracle || !this.network.authority) throw new Error('an oracle node needs a network file with oracle and authority nodes');
+    const registry = SqliteSubscriptionRegistry.open(join(this.config.dataDir, ORACLE_DATABASE_FILE));
+    const o = this.config.oracle;
+    const directory = this.directory;
+    const network = this.network;
+    const service = new OracleService({
+      suite: this.suite,
+      identity: this.identity,
+      network: this.network,
+      router: this.router,
+      client: this.client,
+      log: this.log,
+      registry,
+      // The other oracles with the onion keys the current node list names.
+      peers: () => oracleTargets(directory, network).filter((t) => !equalBytes(t.identity, this.identity.publicKey)),
+      options: {
+        defaultPlan: o?.defaultPlan ?? null,
+        ...(o?.puzzleDifficulty !== undefined ? { puzzleDifficulty: o.puzzleDifficulty } : {}),
+        ...(o?.receiptTtlMs !== undefined ? { receiptTtlMs: o.receiptTtlMs } : {}),
+        ...(o?.viewerIdTtlMs !== undefined ? { viewerIdTtlMs: o.viewerIdTtlMs } : {}),
+      },
+    });
+    service.start();
+    this.oracle = { service, registry };
   }
 
   static async create(config: NodeConfig, suite: CryptoSuite, log: Logger): Promise<PspNode> {
@@ -207,6 +284,7 @@ export class PspNode {
     });
     this.listener.on('link', (link) => this.attach(link));
     if (this.config.roles.includes('authority')) this.startAuthority();
+    if (this.config.roles.includes('oracle')) this.startOracle();
     this.directory?.start();
     this.dht?.start();
     for (const peer of this.config.peers) this.keepPeer(peer, 0);
@@ -227,8 +305,27 @@ export class PspNode {
       const k = toHex(link.peerIdentity);
       if (!this.nodeLinks.get(k)?.isOpen) this.nodeLinks.set(k, link);
     }
+    const mux = this.streams ? this.streams.attach(link) : StreamMux.of(link);
+    const observer = this.observer;
+    let mediaSeen = 0;
+    if (observer) {
+      observer.record({ type: 'link-open', direction: link.direction, peerIdentity: link.peerIdentity ? toHex(link.peerIdentity) : null, ip: link.remoteAddress ?? null });
+    }
     link.on('cell', (cell: Cell) => {
-      if (this.client.owns(ch, cell.circId)) this.client.onCell(ch, cell);
+      if (STREAM_COMMANDS.has(cell.command)) {
+        // Every stream message that reached this node (the first media packets of each link only).
+        if (observer && (cell.payload[0] !== 0x20 || mediaSeen++ < 64)) {
+          observer.record({
+            type: 'stream-message',
+            command: cell.command,
+            peerIdentity: link.peerIdentity ? toHex(link.peerIdentity) : null,
+            ip: link.remoteAddress ?? null,
+            message: toHex(cell.payload),
+          });
+        }
+        mux.onCell(cell);
+      }
+      else if (this.client.owns(ch, cell.circId)) this.client.onCell(ch, cell);
       else this.relay.onCell(ch, cell);
     });
     link.on('drain', () => {
@@ -321,12 +418,33 @@ export class PspNode {
     this.stopped = true;
     this.directory?.stop();
     this.dht?.stop();
+    this.streams?.stop();
+    this.usageReporter?.stop();
+    await this.oracle?.service.stop();
+    this.oracle?.registry.close();
     this.registry?.close();
     if (this.rotateTimer) clearInterval(this.rotateTimer);
     for (const t of this.reconnectTimers) clearTimeout(t);
     for (const l of this.nodeLinks.values()) l.close('node stopping');
     await this.listener?.close();
   }
+}
+
+/** The network's oracles, with the onion keys of the current node list when it names them. */
+function oracleTargets(directory: DirectoryService | null, network: NetworkConfig): NodeTarget[] {
+  const listed = directory?.current()?.nodes.filter((n) => n.roles.includes('oracle')) ?? [];
+  if (listed.length === 0) return network.oracle?.oracles ?? [];
+  return listed.map((n) => ({ identity: n.identity, onionKey: n.onionKey, addresses: n.addresses.map((a) => ({ host: a.host, port: a.port })) }));
+}
+
+/** A landing node's public streams, as its own record in the DHT (node-core/stream/public-streams.ts). */
+function publicStreamsPublisher(dht: DhtService): (streams: readonly PublicStreamEntry[]) => Promise<void> {
+  return (streams) =>
+    dht.publishOwn(
+      PUBLIC_STREAMS_NAMESPACE,
+      encodePublicStreams(streams.map((s) => ({ streamId: s.streamId, keys: s.meta.keys, title: publicTitle(s.meta.title) }))),
+      dht.maxTtlMs,
+    );
 }
 
 function readPassphrase(config: NodeConfig): string {
