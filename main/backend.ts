@@ -60,6 +60,7 @@ const dataRoot = argValue(argv, 'data-root');
 const profile = argValue(argv, 'profile') ?? 'default';
 const keychain = argv.includes('--keychain') ? deferredKeychainProtector() : null;
 
+const port = process.parentPort;
 let services: Services | null = null;
 let handlers: MethodHandlers;
 if (dataRoot === undefined || !isAbsolute(dataRoot)) {
@@ -75,6 +76,8 @@ if (dataRoot === undefined || !isAbsolute(dataRoot)) {
     // With the keychain the user types nothing: the profile opens when its secret arrives.
     autoUnlock: keychain !== null,
     log,
+    // The main process grants the camera and microphone only while a broadcast is live.
+    stream: { onMediaAccess: (active) => port.postMessage({ type: 'media-access', active }) },
   });
   handlers = services.handlers;
 }
@@ -83,7 +86,6 @@ const dispatch = createDispatcher(handlers, (method: MethodName, error) => {
   log.error({ method, err: error instanceof Error ? (error.stack ?? error.message) : String(error) }, 'method failed');
 });
 
-const port = process.parentPort;
 services?.subscribe((event, payload) => port.postMessage({ type: 'event', event, payload }));
 port.on('message', (event) => {
   const secret = parseUnlockSecretMessage(event.data);

@@ -7,6 +7,7 @@
  * Handlers parse `unknown` input with these schemas and answer with a Result; nothing here performs
  * I/O. The plain-data half (names, channels, Result helpers) lives in `./wire` and is re-exported.
  */
+import { base58 } from '@scure/base';
 import { z } from 'zod';
 import type { EventName, MethodName, Result } from './wire';
 import { ERROR_CODES, err, isEventName, isMethodName, ok } from './wire';
@@ -136,6 +137,176 @@ export const settings = z.strictObject({
   relayBandwidthKBps: z.number().int().min(16).max(1_000_000),
 });
 
+// ---- live streams (DESIGN §3 "Live streams", "Media") -------------------------------------------
+//
+// The bounds below mirror node-core/stream/media-frame.ts (the frame layout the broadcaster
+// encrypts); the contract cannot import node-core, and test/app/stream-service.test.ts checks that
+// the two agree.
+
+/** Largest encoded chunk a frame may carry (1 MiB). */
+export const MAX_MEDIA_FRAME_BYTES = 1024 * 1024;
+/** Largest decoder description (e.g. an avcC record), as in media-frame.ts. */
+export const MAX_MEDIA_DESCRIPTION_BYTES = 2048;
+/** Largest video width or height, as in media-frame.ts. */
+export const MAX_MEDIA_DIMENSION = 8192;
+/** Frames in one `broadcast.frames` call or one `view.frames` event. */
+export const MAX_FRAMES_PER_BATCH = 64;
+/**
+ * Encoded bytes in one batch: base64 makes them 4/3 larger, and the web host takes WebSocket
+ * messages of at most 24 MiB, so a batch stays well below that.
+ */
+export const MAX_BATCH_BYTES = 16 * 1024 * 1024;
+/** Target bitrate bounds of `broadcast.start`, bits per second. */
+export const MIN_BROADCAST_BITRATE = 100_000;
+export const MAX_BROADCAST_BITRATE = 20_000_000;
+export const MAX_BROADCAST_VIEWERS = 100_000;
+export const MAX_STREAM_TITLE = 128;
+export const MAX_STREAM_DESCRIPTION = 1024;
+
+/** Padded base64 (RFC 4648 §4). */
+const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Bytes that padded base64 `text` decodes to (the text is assumed to match BASE64_RE). */
+export function base64DecodedLength(text: string): number {
+  if (typeof text !== 'string') throw new TypeError('text must be a string');
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  return (text.length / 4) * 3 - padding;
+}
+
+/** Padded base64 of at most `maxBytes` decoded bytes. */
+function base64Of(maxBytes: number) {
+  return z
+    .string()
+    .max(Math.ceil(maxBytes / 3) * 4)
+    .regex(BASE64_RE, 'padded base64')
+    .refine((text) => base64DecodedLength(text) <= maxBytes, `at most ${maxBytes} bytes`);
+}
+
+/** A stream id: 16 bytes as 32 lower-case hex characters. */
+export const streamId = z.string().regex(/^[0-9a-f]{32}$/, 'a 32-character hex stream id');
+
+const mediaFrameCommon = {
+  /** A video keyframe, or the audio frame that starts a group of an audio-only stream. */
+  keyframe: z.boolean(),
+  /** Presentation time, µs since the broadcast began. */
+  timestampUs: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /** Wall-clock capture time, ms since the Unix epoch (for the latency figure). */
+  capturedAtMs: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /** The WebCodecs codec string ("vp8", "avc1.42E01F", "opus"). */
+  codec: z.string().regex(/^[\x21-\x7e]{1,64}$/, '1..64 printable ASCII characters'),
+  /** The decoder description (avcC for H.264), base64; empty when the codec needs none. */
+  description: base64Of(MAX_MEDIA_DESCRIPTION_BYTES),
+  /** The encoded chunk, base64, 1 byte .. 1 MiB. */
+  data: base64Of(MAX_MEDIA_FRAME_BYTES).refine((text) => text.length > 0, 'must not be empty'),
+};
+
+/** One encoded media frame crossing the bridge: a video or an audio chunk with what a decoder needs. */
+export const mediaFrame = z.discriminatedUnion('track', [
+  z.strictObject({
+    track: z.literal('video'),
+    ...mediaFrameCommon,
+    width: z.number().int().min(1).max(MAX_MEDIA_DIMENSION),
+    height: z.number().int().min(1).max(MAX_MEDIA_DIMENSION),
+  }),
+  z.strictObject({
+    track: z.literal('audio'),
+    ...mediaFrameCommon,
+    sampleRate: z.number().int().min(8000).max(384_000),
+    channels: z.number().int().min(1).max(8),
+  }),
+]);
+
+/** 1..64 frames whose encoded chunks add up to at most MAX_BATCH_BYTES. */
+export const mediaFrameBatch = z
+  .array(mediaFrame)
+  .min(1)
+  .max(MAX_FRAMES_PER_BATCH)
+  .refine((frames) => frames.reduce((sum, f) => sum + base64DecodedLength(f.data), 0) <= MAX_BATCH_BYTES, `at most ${MAX_BATCH_BYTES} bytes of frames in one batch`);
+
+const count = z.number().int().nonnegative();
+const rate = z.number().nonnegative().finite();
+
+/** The broadcast as `broadcast.status` answers and `broadcast.stats` pushes it. */
+export const broadcastStatus = z.strictObject({
+  live: z.boolean(),
+  streamId: streamId.optional(),
+  isPublic: z.boolean().optional(),
+  /** Viewers now, as the landing node last reported. */
+  viewers: count,
+  /** Distribution nodes serving the stream, the landing node included. */
+  nodes: count,
+  bitrateBps: rate,
+  framesSent: count,
+  /** Frames not sent because the way to the landing node was backed up. */
+  framesSkipped: count,
+  relayBytesOut: z.number().nonnegative(),
+  relayFramesDropped: count,
+  /** Why the last broadcast ended, when it ended other than by broadcast.stop. */
+  endedReason: z.string().max(300).optional(),
+});
+
+/** The viewer's figures, as `view.stats` pushes them. */
+export const viewerStats = z.strictObject({
+  framesReceived: count,
+  framesPlayed: count,
+  framesDropped: count,
+  badSignatures: count,
+  bitrateBps: rate,
+  fps: rate,
+  /** Capture → hand-out time of the newest frame (the broadcaster's and the viewer's clocks). */
+  latencyMs: z.number().finite(),
+});
+
+export const viewerStatus = z.strictObject({
+  watching: z.boolean(),
+  streamId: streamId.optional(),
+  ...viewerStats.shape,
+});
+
+export const publicStream = z.strictObject({
+  streamId,
+  title: z.string().max(MAX_STREAM_TITLE),
+  /** The `sirius-stream:` text to join it with (view.join). */
+  invite: z.string(),
+});
+
+// ---- stream invites as chat text ----------------------------------------------------------------
+
+/**
+ * A stream invite travels inside a chat message as `sirius-stream:<base58 of the invite bytes>`
+ * (node-core/stream/invite.ts has the bytes' layout; seed 004 §8.2: the stream id and key go to
+ * viewers over the independent secure channel). A received message of exactly this form is
+ * shown as an invite card.
+ */
+export const STREAM_INVITE_PREFIX = 'sirius-stream:';
+/** Bytes of the longest invite (format 1 with an IPv6 address), as in invite.ts MAX_INVITE_LENGTH. */
+export const MAX_STREAM_INVITE_BYTES = 138;
+const STREAM_INVITE_RE = /^sirius-stream:([1-9A-HJ-NP-Za-km-z]{1,200})$/;
+
+/** The chat text for invite bytes. */
+export function formatStreamInvite(invite: Uint8Array): string {
+  if (!(invite instanceof Uint8Array)) throw new TypeError('invite must be a Uint8Array');
+  if (invite.length === 0 || invite.length > MAX_STREAM_INVITE_BYTES) throw new RangeError(`invite must be 1..${MAX_STREAM_INVITE_BYTES} bytes`);
+  return STREAM_INVITE_PREFIX + base58.encode(invite);
+}
+
+/**
+ * The invite bytes of a chat text of exactly the `sirius-stream:` form, or null for any other
+ * text. Only the text form is checked here; the backend decodes the bytes (view.join).
+ */
+export function parseStreamInvite(text: string): Uint8Array | null {
+  if (typeof text !== 'string') throw new TypeError('text must be a string');
+  const match = STREAM_INVITE_RE.exec(text);
+  if (match === null) return null;
+  let bytes: Uint8Array;
+  try {
+    bytes = base58.decode(match[1] ?? '');
+  } catch {
+    return null;
+  }
+  return bytes.length > 0 && bytes.length <= MAX_STREAM_INVITE_BYTES ? bytes : null;
+}
+
 const empty = z.strictObject({});
 
 /**
@@ -207,6 +378,43 @@ export const methods = {
   },
   'settings.get': { params: empty, result: settings },
   'settings.set': { params: settings.partial().strict(), result: settings },
+
+  /**
+   * Starts a live stream (DESIGN §3 "Live streams"): anonymous creation through an oracle and a
+   * landing node. Private unless `public` is given (then listed, and its key readable by anyone).
+   * One broadcast at a time per profile.
+   */
+  'broadcast.start': {
+    params: z.strictObject({
+      bitrate: z.number().int().min(MIN_BROADCAST_BITRATE).max(MAX_BROADCAST_BITRATE),
+      maxViewers: z.number().int().min(1).max(MAX_BROADCAST_VIEWERS),
+      public: z
+        .strictObject({
+          title: z.string().trim().min(1).max(MAX_STREAM_TITLE),
+          description: z.string().max(MAX_STREAM_DESCRIPTION),
+        })
+        .optional(),
+    }),
+    result: z.strictObject({ streamId, isPublic: z.boolean() }),
+  },
+  /**
+   * Encoded frames from the renderer's encoders, sent in order. `skipped` frames were dropped
+   * (backpressure, or waiting for a keyframe); `wantKeyframe` asks the encoder for one now.
+   */
+  'broadcast.frames': {
+    params: z.strictObject({ frames: mediaFrameBatch }),
+    result: z.strictObject({ accepted: count, skipped: count, wantKeyframe: z.boolean() }),
+  },
+  'broadcast.stop': { params: empty, result: broadcastStatus },
+  'broadcast.status': { params: empty, result: broadcastStatus },
+  /** Sends the running broadcast's invite to a contact as a chat message; answers that message. */
+  'broadcast.shareInvite': { params: z.strictObject({ peer: peerKey }), result: chatMessage },
+  /** Joins a stream from its `sirius-stream:` text. One stream at a time per profile. */
+  'view.join': { params: z.strictObject({ invite: z.string().min(1).max(1024) }), result: z.strictObject({ streamId }) },
+  'view.leave': { params: empty, result: viewerStatus },
+  'view.status': { params: empty, result: viewerStatus },
+  /** Public streams the network lists now. */
+  'streams.public': { params: empty, result: z.array(publicStream).max(1000) },
 } as const satisfies { readonly [M in MethodName]: MethodSpec };
 
 /** Event registry, checked against EVENT_NAMES the same way. */
@@ -231,6 +439,14 @@ export const events = {
   }),
   'network.changed': networkStatus,
   'relay.changed': relayStatus,
+  /** The running broadcast's figures, about every second, and once more when it ends (live: false). */
+  'broadcast.stats': broadcastStatus,
+  /** Decrypted, verified frames of the stream being watched, in order. */
+  'view.frames': z.strictObject({ streamId, frames: z.array(mediaFrame).min(1).max(MAX_FRAMES_PER_BATCH) }),
+  /** The viewer's figures, about every second while watching. */
+  'view.stats': viewerStats,
+  /** The stream being watched ended, or the viewer was cut off (not sent after view.leave). */
+  'view.ended': z.strictObject({ streamId, reason: z.string().min(1).max(300) }),
 } as const satisfies { readonly [E in EventName]: z.ZodType };
 
 /** What a caller passes for `method`. */

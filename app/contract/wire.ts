@@ -32,6 +32,15 @@ export const METHOD_NAMES = [
   'relay.set',
   'settings.get',
   'settings.set',
+  'broadcast.start',
+  'broadcast.frames',
+  'broadcast.stop',
+  'broadcast.status',
+  'broadcast.shareInvite',
+  'view.join',
+  'view.leave',
+  'view.status',
+  'streams.public',
 ] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
@@ -47,6 +56,10 @@ export const EVENT_NAMES = [
   'chat.file',
   'network.changed',
   'relay.changed',
+  'broadcast.stats',
+  'view.frames',
+  'view.stats',
+  'view.ended',
 ] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 

@@ -10,3 +10,4 @@ export { DEFAULT_PROFILE, embeddedNetworkDir, isProfileName, PROFILE_NAME_PATTER
 export { DEFAULT_SETTINGS, loadSettings, saveSettings, type Settings } from './settings';
 export { acquireEmbeddedNetwork, defaultKeeperLauncher, embeddedLayout, type KeeperLauncher, type NetworkLease } from './embedded-network';
 export { RelayRunner, relayLimitsFor, CELL_BYTES } from './relay';
+export { StreamService, unavailableStreamNetwork, mediaFrameFromContract, mediaFrameToContract, STREAM_METHODS, type StreamNetwork, type StreamContext, type StreamServiceOptions } from './stream';

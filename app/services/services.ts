@@ -59,6 +59,8 @@ import { OwnedElsewhereError, acquireOwnerFile, removeStaleSqliteLocks, type Own
 import { readProfileFile, writeProfileFile } from './profile-file';
 import { RelayRunner } from './relay';
 import { DEFAULT_SETTINGS, loadSettings, saveSettings, type Settings } from './settings';
+import { StreamService, type StreamNetwork } from './stream';
+import { joinStream, listPublicStreams, startBroadcast } from '../../node-core/io/client/stream-client';
 
 /** Events the services push (backend.status is the main process's own). */
 export type ServiceEventName = Exclude<EventName, 'backend.status'>;
@@ -118,6 +120,20 @@ export interface ServicesOptions {
    * desktop app: the user types nothing). Default false.
    */
   readonly autoUnlock?: boolean;
+  /** Live streams (./stream). */
+  readonly stream?: {
+    /** The network side (default: none, so the stream methods answer 'stream.unavailable'). */
+    readonly network?: StreamNetwork;
+    /**
+     * Camera and microphone on while a broadcast runs; the Electron backend forwards it to the
+     * main process as a 'media-access' message (main/security.ts isAllowedPermission).
+     */
+    readonly onMediaAccess?: (active: boolean) => void;
+    /** broadcast.stats / view.stats period (default 1000 ms). */
+    readonly statsMs?: number;
+    /** How long received frames wait to be batched into one view.frames event (default 10 ms). */
+    readonly frameBatchMs?: number;
+  };
 }
 
 export interface Services {
@@ -226,6 +242,7 @@ class AppServices {
   /** Bytes the peer pulled of our outgoing files (the store records only completion). */
   private readonly outProgress = new Map<string, number>();
   private readonly relay: RelayRunner;
+  private readonly stream: StreamService;
   private relayEnabled = false;
   private relayProblem: string | undefined;
   private settings: Settings;
@@ -248,6 +265,16 @@ class AppServices {
     this.settings = loaded.settings;
     this.relay = new RelayRunner({ dir: this.paths.relayDir, suite: this.suite, log: this.log, ...opts.relay });
     this.relayEnabled = this.readRelayEnabled();
+    this.stream = new StreamService({
+      network: opts.stream?.network ?? { startBroadcast, joinStream, listPublicStreams },
+      context: () => this.streamContext(),
+      sendChat: (peer, text) => this.send({ peer, text }),
+      emit: (event, payload) => this.emit(event, payload),
+      log: this.log,
+      ...(opts.stream?.onMediaAccess ? { onMediaAccess: opts.stream.onMediaAccess } : {}),
+      ...(opts.stream?.statsMs !== undefined ? { statsMs: opts.stream.statsMs } : {}),
+      ...(opts.stream?.frameBatchMs !== undefined ? { frameBatchMs: opts.stream.frameBatchMs } : {}),
+    });
     if (opts.autoUnlock && this.keys.kind === 'os-keychain' && this.profileExists() && this.protection() === 'os-keychain') {
       void this.serial(() => this.unlock({})).then(
         () => this.emitProfile(),
@@ -474,6 +501,7 @@ class AppServices {
   private async lock(): Promise<ProfileStatus> {
     const u = this.unlocked;
     if (u === null) return this.profileStatus();
+    await this.stream.stopAll('The profile was locked.');
     this.unlocked = null;
     u.gen++;
     if (u.retryTimer) clearTimeout(u.retryTimer);
@@ -1184,6 +1212,18 @@ class AppServices {
     return this.relayStatus();
   }
 
+  // ---- live streams ------------------------------------------------------------------------
+
+  /** The online profile's session and identity, for ./stream. */
+  private streamContext(): { session: ClientSession; identity: ChatClient['identity'] } {
+    const u = this.requireUnlocked();
+    const client = u.client;
+    if (client === null || u.phase !== 'online') {
+      throw new ServiceError('stream.offline', 'You are offline. Live streams work once you are online.');
+    }
+    return { session: client.session, identity: client.identity };
+  }
+
   // ---- settings ----------------------------------------------------------------------------
 
   private async setSettings(params: MethodParams<'settings.set'>): Promise<Settings> {
@@ -1207,7 +1247,8 @@ class AppServices {
     this.saveSettings();
     const u = this.unlocked;
     if (networkChanged && u !== null) {
-      // Another network: the relay and the client move to it.
+      // Another network: the relay and the client move to it; streams on the old one end.
+      await this.stream.stopAll('The network changed.');
       await this.stopRelayNode();
       this.goOnline(u);
     } else if (bandwidthChanged && this.relay.running) {
@@ -1253,6 +1294,7 @@ class AppServices {
       'relay.set': (p) => this.serial(() => this.setRelay(p)),
       'settings.get': () => ({ ...this.settings }),
       'settings.set': (p) => this.serial(() => this.setSettings(p)),
+      ...this.stream.handlers(),
     };
   }
 

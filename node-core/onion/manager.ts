@@ -7,6 +7,7 @@
  * allows it, falling back to distinct nodes only when it does not (a one-machine devnet);
  * a required last hop (a presence or authority node) is honoured and never appears twice.
  */
+import { shuffled } from '../util/shuffle';
 import type { CryptoSuite } from '../crypto/api';
 import type { NodeTarget } from './channel';
 import { CircuitClosedError, type CircuitClient, type ClientCircuit } from './client';
@@ -150,14 +151,14 @@ export class CircuitManager {
     const candidates = all.filter((x) => !last || !same(x.identity, last.identity));
     const need = last ? n - 1 : n;
     if (candidates.length < need) throw new NoPathError(`need ${n} distinct nodes, know only ${candidates.length + (last ? 1 : 0)}`);
-    const shuffled = shuffle(candidates, this.opts.suite);
+    const order = shuffled(candidates, this.opts.suite);
     const path: NodeTarget[] = [];
     const nets = new Set<string>(last ? [netOf(last)] : []);
     // Entry guards: a multi-hop circuit enters the network through one of a few fixed nodes, so
     // that over time few nodes ever see the client's address (Tor's guard rule). Never through
     // another node: with no guard usable, no circuit (the caller learns why).
     if (need >= 1 && this.guards.length && n >= 2) {
-      const guard = shuffle(
+      const guard = shuffled(
         candidates.filter((x) => this.guards.some((g) => same(g, x.identity))),
         this.opts.suite,
       )[0];
@@ -166,7 +167,7 @@ export class CircuitManager {
       nets.add(netOf(guard));
     }
     for (const strict of [true, false]) {
-      for (const x of shuffled) {
+      for (const x of order) {
         if (path.length >= need) break;
         if (path.includes(x)) continue;
         if (strict && nets.has(netOf(x))) continue;
@@ -190,14 +191,5 @@ export function netOf(t: NodeTarget): string {
   return `6:${host.split(':').slice(0, 2).join(':')}`;
 }
 
-function shuffle<T>(items: T[], suite: CryptoSuite): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const r = suite.randomBytes(4);
-    const j = (((r[0]! << 24) | (r[1]! << 16) | (r[2]! << 8) | r[3]!) >>> 0) % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 export { CircuitClosedError };

@@ -13,6 +13,12 @@
  * - network-presence-row: data-accepted ("true" | "false")
  * - error-banner: data-code (the backend's error code, or "client" for checks made in the UI)
  * - toast: data-kind (info | error)
+ * - broadcast-live: data-live ("true" | "false")
+ * - viewer-state: data-phase (idle | joining | watching | ended)
+ * - viewer-canvas: data-frames-drawn (frames drawn so far), data-last-checksum (8 hex digits of a
+ *   16×16 sample of the picture, renewed every few frames)
+ * - public-stream-row: data-stream-id
+ * - invite-card: data-direction (in | out)
  */
 export const TESTIDS = {
   // ---- whole-app states -------------------------------------------------------------------------
@@ -56,6 +62,8 @@ export const TESTIDS = {
   navNetwork: 'nav-network',
   navRelay: 'nav-relay',
   navSettings: 'nav-settings',
+  navBroadcast: 'nav-broadcast',
+  navWatch: 'nav-watch',
   navUnread: 'nav-unread',
   navRequests: 'nav-requests',
   profileName: 'profile-name',
@@ -154,6 +162,52 @@ export const TESTIDS = {
   settingsHint: 'settings-hint',
   settingsLock: 'settings-lock',
   appVersion: 'app-version',
+
+  // ---- broadcast --------------------------------------------------------------------------------
+  broadcastPreview: 'broadcast-preview',
+  broadcastCameraOn: 'broadcast-camera-on',
+  broadcastCameraProblem: 'broadcast-camera-problem',
+  broadcastCamera: 'broadcast-camera',
+  broadcastMicrophone: 'broadcast-microphone',
+  broadcastBitrate: 'broadcast-bitrate',
+  broadcastMaxViewers: 'broadcast-max-viewers',
+  broadcastPublic: 'broadcast-public',
+  broadcastTitle: 'broadcast-title',
+  broadcastDescription: 'broadcast-description',
+  broadcastStart: 'broadcast-start',
+  broadcastStop: 'broadcast-stop',
+  broadcastResume: 'broadcast-resume',
+  broadcastLive: 'broadcast-live',
+  broadcastViewers: 'broadcast-viewers',
+  broadcastRate: 'broadcast-rate',
+  broadcastNodes: 'broadcast-nodes',
+  broadcastFramesSent: 'broadcast-frames-sent',
+  broadcastSkipped: 'broadcast-skipped',
+  broadcastCodec: 'broadcast-codec',
+  broadcastEnded: 'broadcast-ended',
+  broadcastShareContact: 'broadcast-share-contact',
+  broadcastShare: 'broadcast-share',
+
+  // ---- watch ------------------------------------------------------------------------------------
+  viewerState: 'viewer-state',
+  viewerInvite: 'viewer-invite',
+  viewerJoin: 'viewer-join',
+  viewerCanvas: 'viewer-canvas',
+  viewerOverlay: 'viewer-overlay',
+  viewerLatency: 'viewer-latency',
+  viewerFps: 'viewer-fps',
+  viewerBitrate: 'viewer-bitrate',
+  viewerDropped: 'viewer-dropped',
+  viewerSound: 'viewer-sound',
+  viewerLeave: 'viewer-leave',
+  viewerEnded: 'viewer-ended',
+  viewerBack: 'viewer-back',
+  publicStreamRow: 'public-stream-row',
+  publicStreamWatch: 'public-stream-watch',
+  publicStreamsRefresh: 'public-streams-refresh',
+  publicStreamsEmpty: 'public-streams-empty',
+  inviteCard: 'invite-card',
+  inviteWatch: 'invite-watch',
 } as const;
 
 export type TestId = (typeof TESTIDS)[keyof typeof TESTIDS];

@@ -6,18 +6,15 @@
  * as relay node", and its node appears in the next signed list and carries circuits, then drops
  * out when turned off. A screenshot of every screen goes to test-output/screenshots/.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeSpec } from '../../node-core/io/devnet/devnet';
 import { startTestNet, type TestNet } from '../support/devnet';
+import { Hosts, becomeContacts, id, launchChromium, onboard, shot } from './helpers';
 
-const CHROMIUM = '/usr/bin/chromium';
-const WEB = join(import.meta.dirname, '../../bin/web.js');
-const SHOTS = join(import.meta.dirname, '../../test-output/screenshots');
 const layout: NodeSpec[] = [
   ...[1, 2, 3].map((i) => ({ nickname: `discovery${i}`, roles: ['discovery' as const], port: 0 })),
   ...[1, 2].map((i) => ({ nickname: `authority${i}`, roles: ['authority' as const], port: 0 })),
@@ -27,79 +24,18 @@ const layout: NodeSpec[] = [
 let net: TestNet;
 let root: string;
 let browser: Browser;
-const hosts: ChildProcessWithoutNullStreams[] = [];
-
-async function startHost(profile: string): Promise<string> {
-  const data = join(root, profile);
-  const p = spawn(process.execPath, [WEB, '--port', '0', '--profile', profile, '--data', data, '--network', net.devnet.networkFile], {
-    env: { ...process.env, SIRIUS_LOG_LEVEL: 'warn' },
-  });
-  hosts.push(p);
-  let out = '';
-  let err = '';
-  p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise<string>((resolve, reject) => {
-    p.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      for (const line of out.split('\n')) {
-        if (!line.startsWith('{')) continue;
-        const m = JSON.parse(line) as { event?: string; url?: string };
-        if (m.event === 'web-ready' && m.url) resolve(m.url);
-      }
-    });
-    p.on('exit', (code) => reject(new Error(`web host ${profile} exited (${code}): ${err.slice(-2000)}`)));
-  });
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-const id = (t: string) => `[data-testid="${t}"]`;
-
-async function onboard(page: Page, url: string, name: string, who: string): Promise<string> {
-  await page.goto(url);
-  await page.fill(id('onboarding-name'), name);
-  await page.fill(id('onboarding-passphrase'), `correct horse ${name}`);
-  await page.fill(id('onboarding-passphrase2'), `correct horse ${name}`);
-  await shot(page, `${who}-01-onboarding`);
-  await page.click(id('onboarding-create'));
-  const identity = page.locator(id('identity-string'));
-  await identity.waitFor({ timeout: 90_000 });
-  await page.locator(id('identity-qr')).waitFor();
-  await shot(page, `${who}-02-identity`);
-  const text = (await identity.textContent())!.trim();
-  const next = page.locator(id('onboarding-continue'));
-  if (await next.isVisible()) await next.click();
-  await page.locator(id('nav-chat')).waitFor();
-  return text;
-}
+const hosts = new Hosts();
+const startHost = (profile: string): Promise<string> => hosts.start(root, profile, net.devnet.networkFile);
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`the browser test needs Chromium at ${CHROMIUM} (.ci/run installs it)`);
   net = await startTestNet({ layout, periodMs: 3000, authorityThreshold: 2 });
   root = mkdtempSync(join(tmpdir(), 'psp-e2e-'));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-    ],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  for (const h of hosts) h.kill('SIGTERM');
+  hosts.stop();
   await net?.stop();
   if (root) rmSync(root, { recursive: true, force: true });
 });
@@ -113,25 +49,7 @@ describe('the messenger in a browser', () => {
     expect(aliceId).toMatch(/\.account\./);
 
     // Alice adds Bob and writes; Bob gets a request, accepts it, and sees the message.
-    await a.click(id('nav-contacts'));
-    await a.fill(id('contact-add-identity'), bobId);
-    await a.fill(id('contact-add-name'), 'Bob');
-    await a.click(id('contact-add-submit'));
-    await a.locator(id('contact-row')).first().waitFor();
-    await shot(a, 'alice-03-contacts');
-    await a.locator(id('contact-message')).first().click();
-    await a.fill(id('composer-input'), 'Hello Bob, it is Alice');
-    await a.click(id('composer-send'));
-
-    await b.click(id('nav-contacts'));
-    const request = b.locator(id('request-row')).first();
-    await request.waitFor({ timeout: 90_000 });
-    await shot(b, 'bob-03-request');
-    await b.click(id('request-accept'));
-    await b.click(id('nav-chat'));
-    await b.locator(id('conversation-row')).first().click();
-    await b.locator(`${id('message-text')}:has-text("Hello Bob, it is Alice")`).waitFor({ timeout: 60_000 });
-    await a.locator(`${id('message')}[data-direction="out"][data-status="delivered"], ${id('message')}[data-direction="out"][data-status="read"]`).first().waitFor({ timeout: 60_000 });
+    await becomeContacts(a, b, bobId, 'Bob', 'Hello Bob, it is Alice', { a: 'alice-03-contacts', b: 'bob-03-request' });
 
     // Bob answers; Alice sees it, and Bob's message gets its ticks.
     await b.fill(id('composer-input'), 'Hi Alice! Bob here.');

@@ -175,4 +175,35 @@ describe('a live stream over the devnet', () => {
       30_000,
     );
   }, 90_000);
+
+  it('carries audio with video: audio frames (each a key chunk, as Opus gives them) ride the video groups', async () => {
+    const b2 = await startBroadcast(creator.session, creator.identity, { bitrate: 1_000_000, maxViewers: 5 });
+    const audioFrame = (k: number): MediaFrame => ({
+      track: 'audio',
+      keyframe: true,
+      timestampUs: k * 20_000,
+      capturedAtMs: Date.now(),
+      codec: 'opus',
+      sampleRate: 48_000,
+      channels: 1,
+      description: new Uint8Array(0),
+      data: Uint8Array.of(k & 0xff, 1, 2, 3),
+    });
+    let k = 0;
+    // Audio first (before any video), then both, as a browser's encoders deliver them.
+    for (let i = 0; i < 5; i++) b2.sendFrame(audioFrame(k++));
+    const p = pump(b2);
+    const at = setInterval(() => b2.sendFrame(audioFrame(k++)), 20);
+    try {
+      const v = await joinStream(viewers[2]!.session, b2.invite);
+      const got = collect(v);
+      await waitFor(() => got.filter((f) => f.track === 'video').length >= 60 && got.filter((f) => f.track === 'audio').length >= 60, 'video and audio frames', 30_000);
+      expect(v.stats().badSignatures).toBe(0);
+      await v.leave();
+    } finally {
+      p.stop();
+      clearInterval(at);
+      await b2.stop();
+    }
+  }, 60_000);
 });

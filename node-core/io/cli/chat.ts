@@ -10,9 +10,9 @@
  * The passphrase that seals the keys comes from SIRIUS_PASSPHRASE, from --passphrase-file, or
  * is asked for on the terminal. Chat history and contacts live in <data>/chat.sqlite.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { networkFileOf, readPassphrase } from './common';
 import { Command, InvalidArgumentError } from 'commander';
 import type { ChatMessage } from '../../chat';
 import { fromHex, toHex } from '../../util/bytes';
@@ -21,7 +21,7 @@ import { nodeSuite } from '../crypto-node';
 import { createLogger } from '../log';
 import { SqliteChatStore } from '../storage/chat-store';
 import { join } from 'node:path';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 
 interface CommonOptions {
   data: string;
@@ -30,34 +30,14 @@ interface CommonOptions {
   verbose?: boolean;
 }
 
-async function readPassphrase(o: CommonOptions): Promise<string> {
-  if (o.passphraseFile) return readFileSync(o.passphraseFile, 'utf8').replace(/\r?\n$/, '');
-  const env = process.env.SIRIUS_PASSPHRASE;
-  if (env) return env;
-  if (!process.stdin.isTTY) throw new InvalidArgumentError('no passphrase: set SIRIUS_PASSPHRASE or use --passphrase-file');
-  process.stderr.write('passphrase: ');
-  const rl = createInterface({ input: process.stdin, terminal: true });
-  // Do not echo what is typed.
-  (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => undefined;
-  const answer = await new Promise<string>((res) => rl.question('', res));
-  rl.close();
-  process.stderr.write('\n');
-  return answer;
-}
 
-function networkOf(o: CommonOptions): string {
-  if (o.network) return resolve(o.network);
-  const f = join(o.data, 'network-path');
-  if (existsSync(f)) return readFileSync(f, 'utf8').trim();
-  throw new InvalidArgumentError('no network file: pass --network (init remembers it)');
-}
 
 async function openClient(o: CommonOptions, extra: Partial<ChatClientOptions> = {}): Promise<ChatClient> {
   const passphrase = await readPassphrase(o);
   const store = await SqliteChatStore.open(join(o.data, 'chat.sqlite'), { filesDir: join(o.data, 'files') });
   return ChatClient.open({
     suite: nodeSuite,
-    network: networkOf(o),
+    network: networkFileOf(o),
     dataDir: o.data,
     passphrase,
     store,

@@ -42,8 +42,8 @@
  */
 import { existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { base58 } from '@scure/base';
+import { networkFileOf, readPassphrase } from './common';
 import { Command, InvalidArgumentError } from 'commander';
 import { IvfWriter, ivfCodecString, ivfFourccForCodec, ivfFrameIsKey, ivfTimestampToUs, readIvf, isIvfError, type IvfFile } from '../../media/ivf';
 import { decodeInvite } from '../../stream/invite';
@@ -118,31 +118,7 @@ function common(cmd: Command, opts: { passphrase: boolean }): Command {
     .option('-v, --verbose', 'log what the client does (stderr)');
 }
 
-function networkOf(o: CommonOptions): string {
-  if (o.network) {
-    const f = resolve(o.network);
-    if (!existsSync(f)) throw new InvalidArgumentError(`network file ${o.network} does not exist`);
-    return f;
-  }
-  const remembered = join(o.data, 'network-path');
-  if (existsSync(remembered)) return readFileSync(remembered, 'utf8').trim();
-  throw new InvalidArgumentError('no network file: pass --network (sirius chat init --network remembers one)');
-}
 
-/** The passphrase as `sirius chat` finds it: --passphrase-file, SIRIUS_PASSPHRASE, or the terminal (not echoed). */
-async function readPassphrase(o: CommonOptions): Promise<string> {
-  if (o.passphraseFile) return readFileSync(o.passphraseFile, 'utf8').replace(/\r?\n$/, '');
-  const env = process.env.SIRIUS_PASSPHRASE;
-  if (env) return env;
-  if (!process.stdin.isTTY) throw new InvalidArgumentError('no passphrase: set SIRIUS_PASSPHRASE or use --passphrase-file');
-  process.stderr.write('passphrase: ');
-  const rl = createInterface({ input: process.stdin, terminal: true });
-  (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => undefined;
-  const answer = await new Promise<string>((res) => rl.question('', res));
-  rl.close();
-  process.stderr.write('\n');
-  return answer;
-}
 
 async function loadIdentity(o: CommonOptions): Promise<ClientIdentity> {
   mkdirSync(o.data, { recursive: true, mode: 0o700 });
@@ -323,7 +299,7 @@ async function publish(o: PublishOptions): Promise<number> {
   if (o.title !== undefined && (o.title.trim() === '' || utf8Length(o.title) > MAX_TITLE_BYTES)) throw new InvalidArgumentError(`--title must be 1..${MAX_TITLE_BYTES} bytes of UTF-8, not blank`);
   if (o.description !== undefined && utf8Length(o.description) > MAX_DESCRIPTION_BYTES) throw new InvalidArgumentError(`--description must be at most ${MAX_DESCRIPTION_BYTES} bytes of UTF-8`);
   if (o.inviteOut && !existsSync(dirname(resolve(o.inviteOut)))) throw new InvalidArgumentError(`--invite-out: folder ${dirname(o.inviteOut)} does not exist`);
-  const network = networkOf(o);
+  const network = networkFileOf(o);
   const programme = loadProgramme(o.file);
   const identity = await loadIdentity(o);
   const log = logger(o);
@@ -530,7 +506,7 @@ function inviteText(o: ViewOptions): string {
 
 async function view(o: ViewOptions): Promise<number> {
   const invite = parseStreamInvite(inviteText(o));
-  const network = networkOf(o);
+  const network = networkFileOf(o);
   if (!existsSync(dirname(resolve(o.out)))) throw new InvalidArgumentError(`--out: folder ${dirname(o.out)} does not exist`);
   const log = logger(o);
   const recorder = new IvfRecorder(o.out);
@@ -595,7 +571,7 @@ async function watch(o: ViewOptions, v: StreamViewer, rec: IvfRecorder, signal: 
 // list
 
 async function list(o: CommonOptions): Promise<number> {
-  const network = networkOf(o);
+  const network = networkFileOf(o);
   const log = logger(o);
   const { session, value: streams } = await online(o, network, null, log, (s) => listPublicStreams(s));
   try {

@@ -20,6 +20,7 @@
  * an OracleAccess (which oracles, how to open a route to one, the clock), so tests run them over
  * an in-memory network.
  */
+import { shuffled } from '../../util/shuffle';
 import { base58 } from '@scure/base';
 import type { CryptoSuite } from '../../crypto/api';
 import { AppEvent } from '../../message/envelope';
@@ -91,15 +92,6 @@ class Refused extends Error {
   }
 }
 
-function shuffled<T>(items: readonly T[], suite: CryptoSuite): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const r = suite.randomBytes(4);
-    const j = (((r[0]! << 24) | (r[1]! << 16) | (r[2]! << 8) | r[3]!) >>> 0) % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 /** The OracleAccess of a client session: the network file's oracles, 3-hop circuits from its circuit manager. */
 export function sessionOracleAccess(session: ClientSession, timeoutMs = ORACLE_REQUEST_TIMEOUT_MS): OracleAccess {

@@ -23,6 +23,7 @@
  * viewer joins again through the landing node.
  */
 import { base58 } from '@scure/base';
+import { shuffled } from '../../util/shuffle';
 import { SFRAME_SUITE, streamKeyId, type SFrameContext } from '../../media';
 import {
   FrameAssembler,
@@ -122,12 +123,6 @@ function listedWithRole(session: ClientSession, role: string): ListedNode[] {
     .map((n) => ({ identity: n.identity, addresses: n.addresses.map((a) => ({ host: a.host, port: a.port })), roles: n.roles }));
 }
 
-function shuffle<T>(a: T[]): T[] {
-  return a
-    .map((x) => [Math.random(), x] as const)
-    .sort((p, q) => p[0] - q[0])
-    .map((p) => p[1]);
-}
 
 /** A fresh anonymous link (no client certificate) to a node, for one stream only. */
 async function anonymousLink(session: ClientSession, identity: Uint8Array, address: NodeAddress): Promise<Link> {
@@ -153,7 +148,7 @@ export async function startBroadcast(session: ClientSession, identity: ClientIde
   if (!Number.isInteger(opts.bitrate) || opts.bitrate < 1) throw new RangeError('opts.bitrate must be a positive integer');
   if (!Number.isInteger(opts.maxViewers) || opts.maxViewers < 1) throw new RangeError('opts.maxViewers must be a positive integer');
   await ensureNodeList(session);
-  const landings = shuffle(listedWithRole(session, 'landing'));
+  const landings = shuffled(listedWithRole(session, 'landing'), session.suite);
   if (landings.length === 0) throw new Error('no landing node is listed in the network');
   const suite = session.suite;
   const signingSecret = suite.randomBytes(32);
@@ -176,7 +171,7 @@ export async function startBroadcast(session: ClientSession, identity: ClientIde
       errors.push(`${base58.encode(landing.identity).slice(0, 8)}: ${(err as Error).message}`);
       continue;
     }
-    const offers = shuffle(listedWithRole(session, 'distribution').filter((n) => !equalBytes(n.identity, landing.identity)))
+    const offers = shuffled(listedWithRole(session, 'distribution').filter((n) => !equalBytes(n.identity, landing.identity)), session.suite)
       .slice(0, Math.min(OFFERED_NODES, MAX_OFFERED_NODES))
       .map((n) => ({ identity: n.identity, address: n.addresses[0]! }));
     try {

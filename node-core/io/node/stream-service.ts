@@ -640,13 +640,8 @@ export class StreamService {
   }
 
   private fromNode(stream: LandingStream, nodeHex: string, bytes: Uint8Array): void {
-    let m: StreamMessage;
-    try {
-      m = decodeStreamMessage(bytes);
-    } catch {
-      return;
-    }
-    if (!('streamId' in m) || !(m.streamId instanceof Uint8Array) || !equalBytes(m.streamId, stream.streamId)) return;
+    const m = messageFor(stream.streamId, bytes);
+    if (m === null) return;
     if (m.type === 'stream-report') {
       stream.reports.set(nodeHex, { viewers: m.viewers, bytesIn: m.bytesIn, bytesOut: m.bytesOut, framesDropped: m.framesDropped });
       stream.report(false);
@@ -680,13 +675,8 @@ export class StreamService {
   }
 
   private fromLanding(stream: DistributionStream, bytes: Uint8Array): void {
-    let m: StreamMessage;
-    try {
-      m = decodeStreamMessage(bytes);
-    } catch {
-      return;
-    }
-    if (!('streamId' in m) || !(m.streamId instanceof Uint8Array) || !equalBytes(m.streamId, stream.streamId)) return;
+    const m = messageFor(stream.streamId, bytes);
+    if (m === null) return;
     if (m.type === 'attach-distribution') {
       if (equalBytes(m.parent, this.o.identity.publicKey)) stream.children.add(toHex(m.node));
       else if (equalBytes(m.node, this.o.identity.publicKey) && toHex(m.parent) !== stream.parentKey) void this.joinParent(stream, m.parent, m.parentAddress);
@@ -745,4 +735,16 @@ export class StreamService {
     stream.stop();
     this.o.log.info({ stream: stream.hex.slice(0, 8), why }, 'distribution ended');
   }
+}
+
+/** A control message about `streamId` on a node's session; null for anything else (ignored). */
+function messageFor(streamId: Uint8Array, bytes: Uint8Array): StreamMessage | null {
+  let m: StreamMessage;
+  try {
+    m = decodeStreamMessage(bytes);
+  } catch {
+    return null;
+  }
+  if (!('streamId' in m) || !(m.streamId instanceof Uint8Array) || !equalBytes(m.streamId, streamId)) return null;
+  return m;
 }

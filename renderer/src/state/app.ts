@@ -8,6 +8,8 @@
  * restart, everything is fetched again.
  */
 import type { SiriusClient } from '../client';
+import { browserBroadcastMedia } from '../lib/media/browser';
+import { createBroadcastStore, type BroadcastMedia, type BroadcastStore } from './broadcast';
 import { createChatStore, type ChatStore } from './chat';
 import { createContactsStore, type ContactsStore } from './contacts';
 import { createNetworkStore, type NetworkStore } from './network';
@@ -16,6 +18,7 @@ import { createRelayStore, type RelayStore } from './relay';
 import { browserRuntime, checkRuntime, type Runtime } from './runtime';
 import { createSettingsStore, type SettingsStore } from './settings';
 import { createUiStore, type UiStore } from './ui';
+import { createViewerStore, type ViewerStore } from './viewer';
 
 export interface AppState {
   readonly runtime: Runtime;
@@ -26,6 +29,8 @@ export interface AppState {
   readonly network: NetworkStore;
   readonly relay: RelayStore;
   readonly settings: SettingsStore;
+  readonly broadcast: BroadcastStore;
+  readonly viewer: ViewerStore;
   /** Subscribes and fetches; returns the function that unsubscribes everything. */
   start(): () => void;
   /** Fetches everything again (after the backend restarted, or from a "retry" button). */
@@ -38,7 +43,8 @@ export function shortPeerName(peer: string): string {
   return `Peer ${peer.slice(0, 8)}`;
 }
 
-export function createAppState(client: SiriusClient, runtime: Runtime = browserRuntime): AppState {
+/** `media` is the browser's camera, microphone and encoders (lib/media/browser.ts); tests pass fakes. */
+export function createAppState(client: SiriusClient, runtime: Runtime = browserRuntime, media: BroadcastMedia = browserBroadcastMedia): AppState {
   if (typeof client !== 'object' || client === null || typeof client.call !== 'function' || typeof client.on !== 'function') {
     throw new TypeError('client must have call and on functions');
   }
@@ -56,6 +62,8 @@ export function createAppState(client: SiriusClient, runtime: Runtime = browserR
   const network = createNetworkStore({ client, runtime });
   const relay = createRelayStore({ client, ui });
   const settings = createSettingsStore({ client, ui });
+  const broadcast = createBroadcastStore({ client, ui, media });
+  const viewer = createViewerStore({ client, ui });
 
   /** Whether the unlocked profile's data has been fetched since it was last unlocked. */
   let dataLoaded = false;
@@ -80,6 +88,9 @@ export function createAppState(client: SiriusClient, runtime: Runtime = browserR
   async function refresh(): Promise<void> {
     // Set again by the profile subscription (or below) once the profile is known to be unlocked.
     dataLoaded = false;
+    // Stream status is not awaited: it changes nothing else, and its events keep it current.
+    void broadcast.getState().load();
+    void viewer.getState().load();
     await Promise.all([
       profile.getState().load(),
       network.getState().load(),
@@ -96,6 +107,8 @@ export function createAppState(client: SiriusClient, runtime: Runtime = browserR
       chat.getState().connect(),
       network.getState().connect(),
       relay.getState().connect(),
+      broadcast.getState().connect(),
+      viewer.getState().connect(),
       client.on('backend.status', ({ connected }) => {
         const before = ui.getState().backendConnected;
         ui.getState().setBackendConnected(connected);
@@ -116,5 +129,5 @@ export function createAppState(client: SiriusClient, runtime: Runtime = browserR
     };
   }
 
-  return { runtime, ui, profile, contacts, chat, network, relay, settings, start, refresh };
+  return { runtime, ui, profile, contacts, chat, network, relay, settings, broadcast, viewer, start, refresh };
 }

@@ -7,7 +7,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import { errorCode, errorMessage } from '../client';
 import { checkRuntime, type Runtime, type TimerHandle } from './runtime';
 
-export const SCREENS = ['chat', 'contacts', 'network', 'relay', 'settings'] as const;
+export const SCREENS = ['chat', 'contacts', 'network', 'relay', 'settings', 'broadcast', 'watch'] as const;
 export type Screen = (typeof SCREENS)[number];
 
 export interface Notice {

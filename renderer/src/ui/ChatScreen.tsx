@@ -10,10 +10,12 @@ import { highlightSegments, snippet } from '../lib/highlight';
 import { MAX_MESSAGE_BYTES, fileProblem, messageTextProblem, utf8Length } from '../lib/limits';
 import { shortPeerName } from '../state/app';
 import type { ChatMessage, ConversationSummary, MessageStatus, Thread, UiMessage } from '../state/chat';
+import { isStreamInvite } from '../state/viewer';
 import { TESTIDS } from '../testids';
 import { Avatar, Spinner } from './common';
 import { useApp, useNow } from './context';
 import { AttachIcon, CloseIcon, DownloadIcon, FileIcon, SearchIcon, SendIcon } from './icons';
+import { InviteCard } from './ViewerScreen';
 
 const EMPTY_THREAD: Thread = { messages: [], loaded: false, loading: false, hasMore: false };
 /** Pause after the last keystroke in the search box before searching. */
@@ -23,7 +25,8 @@ const SEARCH_DELAY_MS = 250;
 
 function previewOf(message: ChatMessage | undefined): string {
   if (message === undefined) return 'No messages yet';
-  const body = message.kind === 'file' ? `File: ${message.file?.name ?? ''}` : (message.text ?? '').split('\n')[0] ?? '';
+  const body =
+    message.kind === 'file' ? `File: ${message.file?.name ?? ''}` : isStreamInvite(message.text) ? 'Live stream invite' : ((message.text ?? '').split('\n')[0] ?? '');
   return message.direction === 'out' ? `You: ${body}` : body;
 }
 
@@ -313,6 +316,8 @@ const MessageBubble = memo(function MessageBubble({ message, flash }: { readonly
       <div className={`bubble bubble--${message.direction} ${message.status === 'failed' ? 'bubble--failed' : ''}`}>
         {message.kind === 'file' ? (
           <FileBody message={message} />
+        ) : isStreamInvite(message.text) ? (
+          <InviteCard text={message.text} direction={message.direction} />
         ) : (
           <p className="bubble__text" data-testid={TESTIDS.messageText}>
             {message.text}

@@ -1,5 +1,5 @@
 /**
- * The messenger's frame: a navigation rail on the left (Ctrl/⌘ + 1…5 switch screens), the
+ * The messenger's frame: a navigation rail on the left (Ctrl/⌘ + 1…7 switch screens), the
  * connection and error banners, and the current screen.
  */
 import { useEffect, type ReactNode } from 'react';
@@ -7,6 +7,7 @@ import { useStore } from 'zustand';
 import { totalUnread } from '../state/chat';
 import { SCREENS, type Screen } from '../state/ui';
 import { TESTIDS } from '../testids';
+import { BroadcastIcon, BroadcastScreen } from './BroadcastScreen';
 import { ChatScreen } from './ChatScreen';
 import { Avatar, ErrorBanner, Toasts } from './common';
 import { ContactsScreen } from './ContactsScreen';
@@ -15,6 +16,7 @@ import { ChatIcon, ContactsIcon, NetworkIcon, RelayIcon, SettingsIcon } from './
 import { NetworkScreen } from './NetworkScreen';
 import { RelayScreen } from './RelayScreen';
 import { SettingsScreen } from './SettingsScreen';
+import { ViewerScreen, WatchIcon } from './ViewerScreen';
 
 interface NavItem {
   readonly screen: Screen;
@@ -29,14 +31,18 @@ const NAV: readonly NavItem[] = [
   { screen: 'network', label: 'Network', icon: <NetworkIcon />, testId: TESTIDS.navNetwork },
   { screen: 'relay', label: 'Relay', icon: <RelayIcon />, testId: TESTIDS.navRelay },
   { screen: 'settings', label: 'Settings', icon: <SettingsIcon />, testId: TESTIDS.navSettings },
+  { screen: 'broadcast', label: 'Broadcast', icon: <BroadcastIcon />, testId: TESTIDS.navBroadcast },
+  { screen: 'watch', label: 'Watch', icon: <WatchIcon />, testId: TESTIDS.navWatch },
 ];
 
 function NavRail() {
-  const { ui, chat, contacts, profile, relay } = useApp();
+  const { ui, chat, contacts, profile, relay, broadcast, viewer } = useApp();
   const screen = useStore(ui, (s) => s.screen);
   const unread = useStore(chat, totalUnread);
   const requests = useStore(contacts, (s) => s.requests.length);
   const relayRunning = useStore(relay, (s) => s.status?.running === true);
+  const live = useStore(broadcast, (s) => s.status?.live === true);
+  const watching = useStore(viewer, (s) => s.phase === 'watching');
   const name = useStore(profile, (s) => s.status?.displayName ?? '');
   const identity = useStore(profile, (s) => s.status?.identity ?? '');
   const state = useStore(profile, (s) => s.status?.state);
@@ -72,6 +78,8 @@ function NavRail() {
                   </span>
                 )}
                 {item.screen === 'relay' && relayRunning && <span className="rail__live" aria-label="running" />}
+                {item.screen === 'broadcast' && live && <span className="rail__live rail__live--on-air" aria-label="live" />}
+                {item.screen === 'watch' && watching && <span className="rail__live" aria-label="watching" />}
               </button>
             </li>
           );
@@ -123,6 +131,10 @@ function CurrentScreen({ screen }: { readonly screen: Screen }) {
       return <RelayScreen />;
     case 'settings':
       return <SettingsScreen />;
+    case 'broadcast':
+      return <BroadcastScreen />;
+    case 'watch':
+      return <ViewerScreen />;
   }
 }
 
