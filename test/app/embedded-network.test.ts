@@ -49,7 +49,7 @@ describe('the embedded network', () => {
     const keeper = readKeeperState(dir)!;
     keepers.push(keeper);
     expect(keeper).toMatchObject({ state: 'ready' });
-    expect(keeper.nodes).toHaveLength(10);
+    expect(keeper.nodes).toHaveLength(11);
     expect(liveUsers(dir)).toHaveLength(2);
     expect(await a.ok('network.status', {})).toMatchObject({ network: 'local', networkFile: null, online: true });
     expect(eventsWithProgress(a)).toContain('Starting the local network…');

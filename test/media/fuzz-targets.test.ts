@@ -12,8 +12,8 @@ import { mediaFuzzTargets } from './fuzz-targets';
 const names = Object.keys(mediaFuzzTargets);
 
 describe('media fuzz targets', () => {
-  it('cover the header decoder and decryption, named as the registry asks', () => {
-    expect(names.sort()).toEqual(['sframe-decrypt', 'sframe-header']);
+  it('cover the header decoder, decryption and the IVF reader, named as the registry asks', () => {
+    expect(names.sort()).toEqual(['ivf', 'sframe-decrypt', 'sframe-header']);
     for (const n of names) expect(n).toMatch(/^[a-z]+(-[a-z]+)*$/);
   });
 

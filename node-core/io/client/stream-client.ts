@@ -416,6 +416,12 @@ class Viewer implements StreamViewer {
           target = { identity: last.node, address: last.address };
           continue;
         }
+        // A relay that lost the stream (or had not taken it yet): ask the landing node again.
+        if (last?.type === 'refused' && last.reason === 'unknown-stream' && !equalBytes(target.identity, this.invite.landing) && hop < MAX_REDIRECTS) {
+          await new Promise((r) => setTimeout(r, 250));
+          target = { identity: this.invite.landing, address: this.invite.address };
+          continue;
+        }
         if (last?.type === 'refused') throw new Error(`the stream refused this viewer: ${last.reason}`);
         throw err;
       }

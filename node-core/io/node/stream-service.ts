@@ -247,6 +247,8 @@ class LandingStream extends RelayedStream {
   readonly reports = new Map<string, NodeReport>();
   /** Redirected viewers not yet seen at their node: sessionId hex → timer. */
   readonly pending = new Map<string, NodeJS.Timeout>();
+  /** Distribution nodes being attached: true once the node took the stream. */
+  readonly attaching = new Map<string, Promise<boolean>>();
   /** Child nodes allowed to relay-join this node. */
   readonly children = new Set<string>();
   private timer: NodeJS.Timeout;
@@ -535,10 +537,12 @@ export class StreamService {
     session.refuse('unknown-stream', streamId);
   }
 
-  private joinLanding(stream: LandingStream, session: StreamSession, sessionId: Uint8Array): void {
+  private joinLanding(stream: LandingStream, session: StreamSession, sessionId: Uint8Array, attempt = 0): void {
     const vKey = toHex(sessionId);
-    if (stream.hasViewer(sessionId) || stream.pending.has(vKey)) return session.refuse('duplicate', stream.streamId);
-    if (stream.viewersTotal() + stream.pending.size >= stream.params.maxViewers) return session.refuse('full', stream.streamId);
+    if (attempt === 0) {
+      if (stream.hasViewer(sessionId) || stream.pending.has(vKey)) return session.refuse('duplicate', stream.streamId);
+      if (stream.viewersTotal() + stream.pending.size >= stream.params.maxViewers) return session.refuse('full', stream.streamId);
+    }
     if (stream.tree.nodeOf(vKey) !== null) stream.tree.removeViewer(vKey);
     const placed = stream.tree.placeViewer(vKey);
     if (placed === null) return session.refuse('full', stream.streamId);
@@ -549,18 +553,27 @@ export class StreamService {
       stream.report(false);
       return;
     }
-    const target = this.o.listed(fromHex(placed.node));
-    if (!target || target.addresses.length === 0) {
-      stream.tree.removeViewer(vKey);
-      return session.refuse('full', stream.streamId);
-    }
-    const t = setTimeout(() => {
+    // Held as pending until the viewer shows up at its node (viewer-change) or the grace ends.
+    const forget = () => {
+      clearTimeout(stream.pending.get(vKey));
       stream.pending.delete(vKey);
-      stream.tree.removeViewer(vKey);
-    }, this.limits.redirectGraceMs);
+      if (stream.tree.nodeOf(vKey) === placed.node) stream.tree.removeViewer(vKey);
+    };
+    const t = setTimeout(forget, this.limits.redirectGraceMs);
     t.unref();
     stream.pending.set(vKey, t);
-    session.close({ type: 'redirect', streamId: stream.streamId, node: target.identity, address: target.addresses[0]! }, 'redirected');
+    // A node being attached must have taken the stream before a viewer is sent there.
+    const ready = stream.attaching.get(placed.node) ?? Promise.resolve(true);
+    void ready.then((ok) => {
+      const target = ok ? this.o.listed(fromHex(placed.node)) : undefined;
+      if (session.isClosed || stream.ended) return forget();
+      if (!target || target.addresses.length === 0) {
+        forget();
+        // The node could not be attached (the tree has let it go): place the viewer once more.
+        return attempt === 0 ? this.joinLanding(stream, session, sessionId, 1) : session.refuse('full', stream.streamId);
+      }
+      session.close({ type: 'redirect', streamId: stream.streamId, node: target.identity, address: target.addresses[0]! }, 'redirected');
+    });
   }
 
   private onRelayJoin(session: StreamSession, streamId: Uint8Array): void {
@@ -577,7 +590,13 @@ export class StreamService {
   /** Carries out the tree's attach/detach actions (assignments are handled by the caller). */
   applyTree(stream: LandingStream, actions: TreeAction[]): void {
     for (const a of actions) {
-      if (a.type === 'attach') void this.attachNode(stream, a.node, a.parent);
+      if (a.type === 'attach') {
+        const done = this.attachNode(stream, a.node, a.parent);
+        stream.attaching.set(a.node, done);
+        void done.then(() => {
+          if (stream.attaching.get(a.node) === done) stream.attaching.delete(a.node);
+        });
+      }
       else if (a.type === 'detach') {
         const c = stream.control.get(a.node);
         stream.control.delete(a.node);
@@ -587,11 +606,15 @@ export class StreamService {
     }
   }
 
-  private async attachNode(stream: LandingStream, nodeHex: string, parentHex: string): Promise<void> {
+  /** Attaches a distribution node; true once it has taken the stream. */
+  private async attachNode(stream: LandingStream, nodeHex: string, parentHex: string): Promise<boolean> {
     const node = this.o.listed(fromHex(nodeHex));
     const parent = parentHex === this.selfHex ? null : this.o.listed(fromHex(parentHex));
     const parentAddress = parentHex === this.selfHex ? this.o.address() : parent?.addresses[0];
-    if (!node || !parentAddress) return this.nodeFailed(stream, nodeHex);
+    if (!node || !parentAddress) {
+      this.nodeFailed(stream, nodeHex);
+      return false;
+    }
     const attach: StreamMessage = {
       type: 'attach-distribution',
       streamId: stream.streamId,
@@ -606,20 +629,25 @@ export class StreamService {
     const existing = stream.control.get(nodeHex);
     if (existing) {
       existing.session.sendMessage(attach);
-      return;
+      return true;
     }
     try {
       const link = await this.o.linkTo(node);
       const { session } = await this.attach(link).open(attach);
-      if (stream.ended) return session.close(null, 'stream ended');
+      if (stream.ended) {
+        session.close(null, 'stream ended');
+        return false;
+      }
       stream.control.set(nodeHex, { session, target: node });
       session.on('message', (bytes) => this.fromNode(stream, nodeHex, bytes));
       session.once('close', () => {
         if (stream.control.get(nodeHex)?.session === session) this.nodeFailed(stream, nodeHex);
       });
+      return true;
     } catch (err) {
       this.o.log.info({ node: nodeHex.slice(0, 8), err: (err as Error).message }, 'distribution node not attached');
       this.nodeFailed(stream, nodeHex);
+      return false;
     }
   }
 
