@@ -3,7 +3,7 @@
  * users): runs the nodes with startDevnet, publishes its state in keeper.json, drops users whose
  * process died, and stops the network and itself when no user is left or on SIGTERM/SIGINT.
  */
-import { unlinkSync } from 'node:fs';
+import { existsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDevnet, type Devnet, type NodeSpec } from '../../node-core/io/devnet/devnet';
 import { writeFileAtomic } from './files';
@@ -27,8 +27,15 @@ export async function runNetworkKeeper(opts: KeeperOptions): Promise<number> {
   const me = ownRecord();
   let nodes: OwnerRecord[] = [];
   let stopping = false;
-  const write = (state: KeeperPhase, extra: { networkFile?: string; problem?: string } = {}): void => {
-    writeFileAtomic(join(dir, KEEPER_FILE), JSON.stringify({ ...me, state, nodes, ...extra }) + '\n');
+  /** Publishes the state; false when the folder cannot be written (e.g. it was removed). */
+  const write = (state: KeeperPhase, extra: { networkFile?: string; problem?: string } = {}): boolean => {
+    try {
+      writeFileAtomic(join(dir, KEEPER_FILE), JSON.stringify({ ...me, state, nodes, ...extra }) + '\n');
+      return true;
+    } catch (e) {
+      log(`keeper ${process.pid} cannot write its state: ${e instanceof Error ? e.message : String(e)}`);
+      return false;
+    }
   };
   write('starting');
   log(`keeper ${process.pid} starting the local network in ${dir}`);
@@ -75,6 +82,8 @@ export async function runNetworkKeeper(opts: KeeperOptions): Promise<number> {
     };
     const timer = setInterval(() => {
       if (stopping) return;
+      // Nobody can find a network whose folder is gone: its nodes must not outlive it.
+      if (!existsSync(dir)) return stop('its folder was removed');
       if (liveUsers(dir).length > 0) return;
       // Announce the stop, then look once more: a user that registered before this look sees
       // us stop only after reading 'stopping', and then waits for a new keeper.
@@ -87,6 +96,8 @@ export async function runNetworkKeeper(opts: KeeperOptions): Promise<number> {
     }, opts.pollMs ?? 1000);
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    // Whatever goes wrong in the keeper, its nodes stop with it.
+    process.once('uncaughtException', (e) => stop(`error: ${e instanceof Error ? e.message : String(e)}`));
   });
   removeStateFile(dir, me);
   log(`keeper ${process.pid} stopped`);

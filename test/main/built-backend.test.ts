@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readKeeperState } from '../../app/services/embedded-network';
 import { formatIdentity } from '../../node-core/crypto/identity';
 import { nodeSuite } from '../../node-core/io/crypto-node';
 import { deadNetworkFile } from '../app/helpers';
@@ -17,8 +18,23 @@ import { deadNetworkFile } from '../app/helpers';
 const BUNDLE = join(import.meta.dirname, '../../dist/main/backend.js');
 const root = mkdtempSync(join(tmpdir(), 'psp-built-backend-'));
 
-// The embedded network's keeper may still be stopping its nodes (writing their logs) for a moment.
-afterAll(() => rmSync(root, { recursive: true, force: true, maxRetries: 40, retryDelay: 500 }));
+// The embedded network's keeper stops its nodes once no profile uses them: wait for it (and its
+// nodes) to be gone before the folder goes, so no node process outlives the test.
+afterAll(async () => {
+  const state = readKeeperState(join(root, 'data', 'network'));
+  const pids = state ? [state.pid, ...state.nodes.map((n) => n.pid)] : [];
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 150 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 200));
+  for (const pid of pids.filter(alive)) process.kill(pid, 'SIGTERM');
+  rmSync(root, { recursive: true, force: true, maxRetries: 40, retryDelay: 500 });
+});
 
 describe('the built backend bundle', () => {
   it('runs outside the source tree: profile, sealed keys and SQLite', async () => {
