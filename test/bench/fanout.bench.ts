@@ -119,12 +119,26 @@ export async function main(args: string[]): Promise<void> {
         b.sendFrame(syntheticFrame(n++, { keyEvery: KEY_EVERY, size: frameBytes, fps: FPS }));
       }
     }, 5);
+    // The reference viewer at the landing node, then one at the distribution node: on a devnet
+    // just started, a node list that does not name every node yet can keep the distribution node
+    // out of the tree for a moment (the landing node offers it again a few seconds later).
+    sinks.push(await openSink(viewers.session, b.invite, await requestViewerId(viewers.session), '127.0.1.1'));
+    for (let attempt = 0; ; attempt++) {
+      const probe = await openSink(viewers.session, b.invite, await requestViewerId(viewers.session), `127.0.1.${2 + attempt}`);
+      if (!probe.atLanding) {
+        sinks.push(probe);
+        break;
+      }
+      probe.link.close('not at the distribution node');
+      if (attempt >= 5) throw new Error('no viewer reached the distribution node');
+      await new Promise((r) => setTimeout(r, 6000));
+    }
     let sustained = 0;
     let limitFound = false;
     let hops: number[] = [];
     let sinkNo = 0;
     for (const step of steps) {
-      const more = step + 1 - sinks.length; // +1: the reference viewer at the landing node
+      const more = Math.max(0, step + 1 - sinks.length); // +1: the reference viewer at the landing node
       const ids = await inBatches(more, 8, () => requestViewerId(viewers.session));
       sinks.push(
         ...(await inBatches(more, 16, (i) => {

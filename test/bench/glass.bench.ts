@@ -14,7 +14,6 @@
  */
 import { joinStream, startBroadcast } from '../../node-core/io/client/stream-client';
 import { startTestNet } from '../support/devnet';
-import { waitFor } from '../support/raw-link';
 import { performance } from 'node:perf_hooks';
 import { frameNumber, openStreamUser, streamLayout, syntheticFrame } from '../stream/support';
 import { emit, quantile, round } from './emit';
@@ -22,6 +21,12 @@ import { emit, quantile, round } from './emit';
 function arg(args: string[], name: string, def: number): number {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : def;
+}
+
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  return cond();
 }
 
 export async function main(args: string[]): Promise<void> {
@@ -40,6 +45,7 @@ export async function main(args: string[]): Promise<void> {
   const viewer = await openStreamUser(net.devnet.networkFile, layout.length);
   try {
     const b = await startBroadcast(creator.session, creator.identity, { bitrate, maxViewers: 10 });
+    const servedByDistribution = () => until(() => b.stats().nodes >= 2 && b.stats().viewers === 1, 10_000);
     let n = 0;
     const sentAt = new Map<number, number>();
     const started = performance.now();
@@ -51,7 +57,15 @@ export async function main(args: string[]): Promise<void> {
         b.sendFrame(syntheticFrame(n++, { keyEvery: 2 * fps, size: frameBytes, fps }));
       }
     }, 5);
-    const v = await joinStream(viewer.session, b.invite);
+    // The viewer must be served by the distribution node: on a devnet just started, a node list
+    // that does not name every node yet can keep it out of the tree for a moment; join again then.
+    let v = await joinStream(viewer.session, b.invite);
+    for (let attempt = 0; attempt < 5 && !(await servedByDistribution()); attempt++) {
+      await v.leave();
+      await new Promise((r) => setTimeout(r, 6000));
+      v = await joinStream(viewer.session, b.invite);
+    }
+    if (!(await servedByDistribution())) throw new Error('the viewer was not served by the distribution node');
     const latencies: number[] = [];
     let warm = false;
     v.onFrame((f) => {
@@ -59,7 +73,6 @@ export async function main(args: string[]): Promise<void> {
       const t = sentAt.get(frameNumber(f));
       if (warm && t !== undefined) latencies.push(performance.now() - t);
     });
-    await waitFor(() => b.stats().nodes >= 2 && b.stats().viewers === 1, 'the viewer served by the distribution node', 30_000);
     await new Promise((r) => setTimeout(r, 2000));
     warm = true;
     await new Promise((r) => setTimeout(r, seconds * 1000));

@@ -58,6 +58,7 @@ const streamLimitsSchema = z
     reportIntervalMs: positiveInt,
     redirectGraceMs: positiveInt,
     maxPublicStreams: positiveInt,
+    reofferMs: positiveInt,
   })
   .partial()
   .strict();

@@ -69,6 +69,8 @@ export interface StreamServiceLimits {
   readonly redirectGraceMs: number;
   /** Public streams one landing node lists. */
   readonly maxPublicStreams: number;
+  /** How long a distribution node that could not be attached waits before it is offered again. */
+  readonly reofferMs: number;
   readonly fanout?: Omit<FanoutOptions, 'streamId'>;
 }
 
@@ -79,6 +81,7 @@ export const DEFAULT_STREAM_LIMITS: StreamServiceLimits = Object.freeze({
   reportIntervalMs: 1000,
   redirectGraceMs: 15_000,
   maxPublicStreams: MAX_PUBLIC_STREAMS_PER_RECORD,
+  reofferMs: 5000,
 });
 
 export interface PublicStreamEntry {
@@ -647,6 +650,16 @@ export class StreamService {
     } catch (err) {
       this.o.log.info({ node: nodeHex.slice(0, 8), err: (err as Error).message }, 'distribution node not attached');
       this.nodeFailed(stream, nodeHex);
+      // Often passing (a node list that does not name this landing node yet): offered again later.
+      const retry = setTimeout(() => {
+        if (stream.ended || stream.tree.info(nodeHex) !== null) return;
+        try {
+          stream.tree.offerNode(nodeHex, this.limits.distributionCapacity);
+        } catch {
+          // back in the pool already
+        }
+      }, this.limits.reofferMs);
+      retry.unref();
       return false;
     }
   }
