@@ -252,6 +252,8 @@ class LandingStream extends RelayedStream {
   readonly pending = new Map<string, NodeJS.Timeout>();
   /** Distribution nodes being attached: true once the node took the stream. */
   readonly attaching = new Map<string, Promise<boolean>>();
+  /** Offered distribution nodes the node list does not name yet: identity hex → give up after. */
+  readonly unlisted = new Map<string, number>();
   /** Child nodes allowed to relay-join this node. */
   readonly children = new Set<string>();
   private timer: NodeJS.Timeout;
@@ -266,7 +268,10 @@ class LandingStream extends RelayedStream {
   ) {
     super(svc, streamId, svc.limits.fanout);
     this.tree = new FanoutTree({ root: toHex(svc.o.identity.publicKey), rootCapacity: svc.limits.landingCapacity });
-    this.timer = setInterval(() => this.report(true), svc.limits.reportIntervalMs);
+    this.timer = setInterval(() => {
+      if (this.unlisted.size > 0) svc.promoteOffers(this);
+      this.report(true);
+    }, svc.limits.reportIntervalMs);
     this.timer.unref();
   }
 
@@ -470,14 +475,11 @@ export class StreamService {
     const streamId = this.o.suite.randomBytes(16);
     const stream = new LandingStream(this, streamId, session, m.params, m.public);
     for (const offer of m.distribution) {
-      const listed = this.o.listed(offer.identity);
-      if (!listed || !listed.roles.includes('distribution') || equalBytes(offer.identity, this.o.identity.publicKey)) continue;
-      try {
-        stream.tree.offerNode(toHex(offer.identity), this.limits.distributionCapacity);
-      } catch {
-        // a duplicate offer: once is enough
-      }
+      if (equalBytes(offer.identity, this.o.identity.publicKey)) continue;
+      // A node this node's list does not name (yet) waits until it does, for a minute at most.
+      stream.unlisted.set(toHex(offer.identity), this.now() + 60_000);
     }
+    this.promoteOffers(stream);
     this.landingStreams.set(stream.hex, stream);
     session.accept({ type: 'created', streamId });
     this.o.log.info({ stream: stream.hex.slice(0, 8), public: m.public !== null, offered: stream.tree.poolSize }, 'stream created');
@@ -546,6 +548,7 @@ export class StreamService {
       if (stream.hasViewer(sessionId) || stream.pending.has(vKey)) return session.refuse('duplicate', stream.streamId);
       if (stream.viewersTotal() + stream.pending.size >= stream.params.maxViewers) return session.refuse('full', stream.streamId);
     }
+    if (stream.unlisted.size > 0) this.promoteOffers(stream);
     if (stream.tree.nodeOf(vKey) !== null) stream.tree.removeViewer(vKey);
     const placed = stream.tree.placeViewer(vKey);
     if (placed === null) return session.refuse('full', stream.streamId);
@@ -588,6 +591,24 @@ export class StreamService {
     if (!s.children.has(toHex(peer))) return session.refuse('not-attached', streamId);
     session.accept({ type: 'joined', streamId });
     s.addSubscriber(session, 'node', peer);
+  }
+
+  /** Offers the stream's tree the offered distribution nodes that the node list now names with that role. */
+  promoteOffers(stream: LandingStream): void {
+    const now = this.now();
+    for (const [hex, until] of stream.unlisted) {
+      const listed = this.o.listed(fromHex(hex));
+      if (listed?.roles.includes('distribution')) {
+        stream.unlisted.delete(hex);
+        try {
+          stream.tree.offerNode(hex, this.limits.distributionCapacity);
+        } catch {
+          // part of the stream already
+        }
+      } else if (now > until) {
+        stream.unlisted.delete(hex);
+      }
+    }
   }
 
   /** Carries out the tree's attach/detach actions (assignments are handled by the caller). */
