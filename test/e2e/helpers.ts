@@ -5,9 +5,13 @@
  * becoming contacts). Test helper, not a test file.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import type { NodeSpec } from '../../node-core/io/devnet/devnet';
+import { startTestNet, type TestNet } from '../support/devnet';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const WEB = join(import.meta.dirname, '../../bin/web.js');
@@ -118,4 +122,42 @@ export async function becomeContacts(a: Page, b: Page, bIdentity: string, bName:
   await b.locator(id('conversation-row')).first().click();
   await b.locator(`${id('message-text')}:has-text("${greeting}")`).waitFor({ timeout: 60_000 });
   await a.locator(`${id('message')}[data-direction="out"][data-status="delivered"], ${id('message')}[data-direction="out"][data-status="read"]`).first().waitFor({ timeout: 60_000 });
+}
+
+/**
+ * What a browser test runs on, set up before its tests and torn down after: a devnet of node
+ * processes with `layout`, a temporary folder, Chromium, and web hosts started on demand.
+ */
+export interface BrowserOnDevnet {
+  /** The temporary folder (profiles' data, files to upload). */
+  readonly root: string;
+  /** Starts a web host for `profile` on the devnet; resolves with its URL. */
+  startHost(profile: string): Promise<string>;
+  /** A page in a fresh browser context (its own cookies and storage). */
+  newPage(viewport: { width: number; height: number }): Promise<Page>;
+}
+
+export function browserOnDevnet(layout: NodeSpec[], prefix: string): BrowserOnDevnet {
+  let net: TestNet | undefined;
+  let root = '';
+  let browser: Browser | undefined;
+  const hosts = new Hosts();
+  beforeAll(async () => {
+    net = await startTestNet({ layout, periodMs: 3000, authorityThreshold: 2 });
+    root = mkdtempSync(join(tmpdir(), prefix));
+    browser = await launchChromium();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    hosts.stop();
+    await net?.stop();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+  return {
+    get root() {
+      return root;
+    },
+    startHost: (profile) => hosts.start(root, profile, net!.devnet.networkFile),
+    newPage: async (viewport) => (await browser!.newContext({ viewport })).newPage(),
+  };
 }

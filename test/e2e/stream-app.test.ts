@@ -7,42 +7,21 @@
  * that keep changing for more than 10 s; A sees 1 viewer; B leaves and A sees 0.
  * Screenshots: test-output/screenshots/stream-broadcast.png and stream-viewer.png.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { streamLayout } from '../stream/support';
-import { startTestNet, type TestNet } from '../support/devnet';
-import { Hosts, becomeContacts, launchChromium, onboard } from './helpers';
+import { becomeContacts, browserOnDevnet, onboard } from './helpers';
 import { broadcastAndWatch } from './stream-steps';
 
 /** 3 discovery, 2 authority, 2 oracle and 6 onion nodes; onion1 lands streams, onion2–3 distribute them. */
 const layout = streamLayout({ landing: 1, distribution: 2 });
 
-let net: TestNet;
-let root: string;
-let browser: Browser;
-const hosts = new Hosts();
-
-beforeAll(async () => {
-  net = await startTestNet({ layout, periodMs: 3000, authorityThreshold: 2 });
-  root = mkdtempSync(join(tmpdir(), 'psp-e2e-stream-'));
-  browser = await launchChromium();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  hosts.stop();
-  await net?.stop();
-  if (root) rmSync(root, { recursive: true, force: true });
-});
+const env = browserOnDevnet(layout, 'psp-e2e-stream-');
 
 describe('live streaming in a browser', () => {
   it('A broadcasts from the fake camera, B watches from the invite in the chat, A sees the viewer come and go', async () => {
-    const [urlA, urlB] = await Promise.all([hosts.start(root, 'stream-a', net.devnet.networkFile), hosts.start(root, 'stream-b', net.devnet.networkFile)]);
-    const a = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    const b = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    const [urlA, urlB] = await Promise.all([env.startHost('stream-a'), env.startHost('stream-b')]);
+    const a = await env.newPage({ width: 1280, height: 900 });
+    const b = await env.newPage({ width: 1280, height: 900 });
     const [, bId] = await Promise.all([onboard(a, urlA, 'Ann', 'stream-a', false), onboard(b, urlB, 'Ben', 'stream-b', false)]);
     await becomeContacts(a, b, bId, 'Ben', 'Ready for the stream?');
     await broadcastAndWatch(a, b, { shots: 'stream', bName: 'Ben', firstFrameMs: 120_000, viewerCountMs: 90_000 });

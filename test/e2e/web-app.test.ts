@@ -6,14 +6,11 @@
  * as relay node", and its node appears in the next signed list and carries circuits, then drops
  * out when turned off. A screenshot of every screen goes to test-output/screenshots/.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { NodeSpec } from '../../node-core/io/devnet/devnet';
-import { startTestNet, type TestNet } from '../support/devnet';
-import { Hosts, becomeContacts, id, launchChromium, onboard, shot } from './helpers';
+import { becomeContacts, browserOnDevnet, id, onboard, shot } from './helpers';
 
 const layout: NodeSpec[] = [
   ...[1, 2, 3].map((i) => ({ nickname: `discovery${i}`, roles: ['discovery' as const], port: 0 })),
@@ -21,30 +18,14 @@ const layout: NodeSpec[] = [
   ...[1, 2, 3, 4, 5].map((i) => ({ nickname: `onion${i}`, roles: ['onion' as const], port: 0 })),
 ];
 
-let net: TestNet;
-let root: string;
-let browser: Browser;
-const hosts = new Hosts();
-const startHost = (profile: string): Promise<string> => hosts.start(root, profile, net.devnet.networkFile);
-
-beforeAll(async () => {
-  net = await startTestNet({ layout, periodMs: 3000, authorityThreshold: 2 });
-  root = mkdtempSync(join(tmpdir(), 'psp-e2e-'));
-  browser = await launchChromium();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  hosts.stop();
-  await net?.stop();
-  if (root) rmSync(root, { recursive: true, force: true });
-});
+const env = browserOnDevnet(layout, 'psp-e2e-');
+const startHost = env.startHost;
 
 describe('the messenger in a browser', () => {
   it('two profiles onboard, connect, chat with ticks, send a file, and one relays for the network', async () => {
     const [urlA, urlB] = await Promise.all([startHost('alice'), startHost('bob')]);
-    const a = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-    const b = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    const a = await env.newPage({ width: 1280, height: 800 });
+    const b = await env.newPage({ width: 1280, height: 800 });
     const [aliceId, bobId] = await Promise.all([onboard(a, urlA, 'Alice', 'alice'), onboard(b, urlB, 'Bob', 'bob')]);
     expect(aliceId).toMatch(/\.account\./);
 
@@ -60,7 +41,7 @@ describe('the messenger in a browser', () => {
     await shot(b, 'bob-04-chat');
 
     // A file from Alice to Bob.
-    const file = join(root, 'notes.txt');
+    const file = join(env.root, 'notes.txt');
     writeFileSync(file, 'notes for Bob\n'.repeat(5000));
     await a.setInputFiles(id('composer-file'), file);
     await b.locator(id('file-download')).first().waitFor({ timeout: 90_000 });

@@ -4,8 +4,7 @@
  * finds no crash and reaches both outcomes.
  */
 import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
-import { runFuzz } from '../fuzz/run';
+import { fuzzTargetContract } from '../fuzz/target-contract';
 import { streamFuzzTargets } from './fuzz-targets';
 
 const names = Object.keys(streamFuzzTargets);
@@ -16,29 +15,5 @@ describe('stream fuzz targets', () => {
     for (const n of names) expect(n).toMatch(/^[a-z]+(-[a-z]+)*$/);
   });
 
-  it.each(names)('%s: every seed is accepted', (name) => {
-    const t = streamFuzzTargets[name]!;
-    const seeds = t.seeds();
-    expect(seeds.length).toBeGreaterThan(0);
-    for (const s of seeds) expect(t.run(s)).toBe('accepted');
-  });
-
-  it.each(names)('%s: arbitrary inputs give accepted or rejected, the same twice', (name) => {
-    const t = streamFuzzTargets[name]!;
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 400 }), (input) => {
-        const a = t.run(input);
-        expect(['accepted', 'rejected']).toContain(a);
-        expect(t.run(input)).toBe(a);
-      }),
-      { numRuns: 200 },
-    );
-  });
-
-  it.each(names)('%s: 2,000 driver inputs, no crash, both outcomes', (name) => {
-    const stats = runFuzz(streamFuzzTargets[name]!, { count: 2_000, seed: 8_008 });
-    expect(stats.crashSamples).toEqual([]);
-    expect(stats.accepted).toBeGreaterThan(0);
-    expect(stats.rejected).toBeGreaterThan(0);
-  });
+  fuzzTargetContract(streamFuzzTargets, { seed: 8_008 });
 });
